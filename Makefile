@@ -1,0 +1,48 @@
+# kubectl-netaudit. `make test` is what CI runs (.ci/run).
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+MODULE  := github.com/kubectl-netaudit/kubectl-netaudit
+LDFLAGS := -s -w -X $(MODULE)/pkg/version.Version=$(VERSION)
+GOBIN   ?= $(shell go env GOPATH)/bin
+BIN     := bin/kubectl-netaudit
+
+.PHONY: all build install test unit e2e vet fmt-check envtest clean
+
+all: build
+
+## build: build bin/kubectl-netaudit
+build:
+	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/kubectl-netaudit
+
+## install: install kubectl-netaudit and its kubectl completion helper into GOBIN
+install: build
+	install -d $(GOBIN)
+	install -m 0755 $(BIN) $(GOBIN)/kubectl-netaudit
+	install -m 0755 hack/kubectl_complete-netaudit $(GOBIN)/kubectl_complete-netaudit
+	@echo "installed into $(GOBIN); make sure it is on PATH, then run: kubectl netaudit policies"
+
+## test: gofmt check, go vet, unit tests, and e2e tests against a real API server
+test: fmt-check vet unit e2e
+
+unit:
+	go test -count=1 ./pkg/... ./cmd/...
+
+## e2e: the built plugin through kubectl against envtest (builds kube-apiserver and etcd once, ~15 min)
+e2e:
+	KUBEBUILDER_ASSETS="$$(hack/envtest-assets.sh)" go test -count=1 -timeout 20m ./test/e2e/...
+
+vet:
+	go vet ./...
+
+fmt-check:
+	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+## envtest: print the folder with kube-apiserver and etcd, building them if needed
+envtest:
+	@hack/envtest-assets.sh
+
+clean:
+	rm -rf bin dist

@@ -1,0 +1,326 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/inventory"
+)
+
+// defaultRequestTimeout is --request-timeout's default.
+const defaultRequestTimeout = 30 * time.Second
+
+// InventoryOptions are the flags every command that reads a cluster or
+// manifests shares: kubectl's own connection flags plus -A, -f and -R.
+type InventoryOptions struct {
+	ConfigFlags   *genericclioptions.ConfigFlags
+	AllNamespaces bool
+	Filenames     []string
+	Recursive     bool
+	ChunkSize     int64
+
+	genericiooptions.IOStreams
+}
+
+// NewInventoryOptions sets every default.
+func NewInventoryOptions(streams genericiooptions.IOStreams) *InventoryOptions {
+	cf := genericclioptions.NewConfigFlags(true)
+	// A black-holed server must fail a CI job, not hang it: unlike kubectl,
+	// requests time out after 30s unless --request-timeout says otherwise.
+	timeout := defaultRequestTimeout.String()
+	cf.Timeout = &timeout
+	return &InventoryOptions{
+		ConfigFlags: cf,
+		ChunkSize:   500,
+		IOStreams:   streams,
+	}
+}
+
+// AddFlags binds the shared flags.
+func (o *InventoryOptions) AddFlags(fs *pflag.FlagSet) {
+	o.ConfigFlags.AddFlags(fs)
+	fs.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "look at all namespaces (the default unless -n is given)")
+	fs.StringArrayVarP(&o.Filenames, "filename", "f", nil, "read manifests from files, folders or - (stdin) instead of the cluster; repeatable")
+	fs.BoolVarP(&o.Recursive, "recursive", "R", false, "read folders given with -f recursively")
+	fs.Int64Var(&o.ChunkSize, "chunk-size", o.ChunkSize, "list objects from the API server in pages of this size (0: no paging)")
+}
+
+func (o *InventoryOptions) registerCompletions(root *cobra.Command) {
+	_ = root.RegisterFlagCompletionFunc("context", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		cfg, err := o.ConfigFlags.ToRawKubeConfigLoader().RawConfig()
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		var names []string
+		for name := range cfg.Contexts {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		return names, cobra.ShellCompDirectiveNoFileComp
+	})
+	_ = root.RegisterFlagCompletionFunc("namespace", func(c *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
+		cs, err := o.clientset()
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		ctx, cancel := context.WithTimeout(c.Context(), 5*time.Second)
+		defer cancel()
+		list, err := cs.CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		var names []string
+		for _, ns := range list.Items {
+			names = append(names, ns.Name)
+		}
+		return names, cobra.ShellCompDirectiveNoFileComp
+	})
+}
+
+// Validate checks the flags for contradictions.
+func (o *InventoryOptions) Validate() error {
+	if o.AllNamespaces && o.namespace() != "" {
+		return usageErrorf("-A/--all-namespaces and -n/--namespace %q cannot be used together", o.namespace())
+	}
+	if o.ChunkSize < 0 {
+		return usageErrorf("--chunk-size must be 0 or more, got %d", o.ChunkSize)
+	}
+	return nil
+}
+
+// namespace is the namespace given with -n, or "" for all namespaces.
+func (o *InventoryOptions) namespace() string {
+	if o.ConfigFlags.Namespace == nil {
+		return ""
+	}
+	return *o.ConfigFlags.Namespace
+}
+
+// Load reads the snapshot from files (-f) or from the kubeconfig context,
+// prints its warnings to ErrOut, and maps failures to exit codes and hints.
+func (o *InventoryOptions) Load(ctx context.Context) (*inventory.Snapshot, error) {
+	snap, err := o.load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range snap.Warnings {
+		fmt.Fprintf(o.ErrOut, "Warning: %s\n", w)
+	}
+	return snap, nil
+}
+
+func (o *InventoryOptions) load(ctx context.Context) (*inventory.Snapshot, error) {
+	if len(o.Filenames) > 0 {
+		snap, err := inventory.FromFiles(inventory.FileOptions{
+			Paths:     o.Filenames,
+			Recursive: o.Recursive,
+			Namespace: o.namespace(),
+			Stdin:     o.In,
+		})
+		if err != nil {
+			return nil, inputError(err, manifestHint(err))
+		}
+		return snap, nil
+	}
+
+	contextName, server, err := o.target()
+	if err != nil {
+		return nil, err
+	}
+	cs, err := o.clientset()
+	if err != nil {
+		return nil, o.kubeconfigError(err)
+	}
+	snap, err := inventory.FromCluster(ctx, cs, inventory.ClusterOptions{
+		Namespace: o.namespace(),
+		ChunkSize: o.ChunkSize,
+		Context:   contextName,
+		Server:    server,
+	})
+	if err != nil {
+		return nil, clusterError(err, contextName, server)
+	}
+	return snap, nil
+}
+
+// target resolves the context name and API server URL for messages and
+// for the snapshot's source.
+func (o *InventoryOptions) target() (contextName, server string, err error) {
+	raw, err := o.ConfigFlags.ToRawKubeConfigLoader().RawConfig()
+	if err != nil {
+		return "", "", o.kubeconfigError(err)
+	}
+	contextName = raw.CurrentContext
+	if c := o.ConfigFlags.Context; c != nil && *c != "" {
+		contextName = *c
+	}
+	explicitServer := o.ConfigFlags.APIServer != nil && *o.ConfigFlags.APIServer != ""
+	kc, ok := raw.Contexts[contextName]
+	switch {
+	case ok || explicitServer:
+	case len(raw.Contexts) == 0 && os.Getenv("KUBERNETES_SERVICE_HOST") == "":
+		// client-go would fall back to localhost:8080 and fail with
+		// "connection refused", which hides the real cause.
+		return "", "", o.kubeconfigError(clientcmd.ErrEmptyConfig)
+	case len(raw.Contexts) == 0:
+		// In a pod without a kubeconfig: the in-cluster config applies.
+		return "in-cluster", "", nil
+	case contextName == "":
+		return "", "", &Error{Code: ExitCluster, Err: errors.New("kubeconfig has no current context"),
+			Hint: "pick one with --context (see 'kubectl config get-contexts') or 'kubectl config use-context NAME'"}
+	default:
+		return "", "", &Error{Code: ExitCluster, Err: fmt.Errorf("context %q not found in kubeconfig", contextName),
+			Hint: "list contexts with 'kubectl config get-contexts' and pass one with --context"}
+	}
+	if ok {
+		clusterName := kc.Cluster
+		if c := o.ConfigFlags.ClusterName; c != nil && *c != "" {
+			clusterName = *c
+		}
+		if cl, ok := raw.Clusters[clusterName]; ok {
+			server = cl.Server
+		}
+	}
+	if s := o.ConfigFlags.APIServer; s != nil && *s != "" {
+		server = *s
+	}
+	return contextName, server, nil
+}
+
+func (o *InventoryOptions) clientset() (kubernetes.Interface, error) {
+	cfg, err := o.ConfigFlags.ToRESTConfig()
+	if err != nil {
+		return nil, err
+	}
+	// Protobuf halves decode time and bytes on the wire for pods.
+	cfg.ContentType = "application/vnd.kubernetes.protobuf"
+	cfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
+	cfg.QPS, cfg.Burst = 50, 100
+	cfg.UserAgent = "kubectl-netaudit"
+	return kubernetes.NewForConfig(cfg)
+}
+
+// kubeconfigError explains a kubeconfig that cannot be used.
+func (o *InventoryOptions) kubeconfigError(err error) error {
+	const noCluster = "or audit manifests without a cluster with -f"
+	switch {
+	case clientcmd.IsEmptyConfig(err):
+		where := "~/.kube/config"
+		if env := os.Getenv("KUBECONFIG"); env != "" {
+			where = "KUBECONFIG=" + env
+		}
+		if k := o.ConfigFlags.KubeConfig; k != nil && *k != "" {
+			where = *k
+		}
+		return &Error{Code: ExitCluster, Err: fmt.Errorf("no usable kubeconfig found (looked at %s)", where),
+			Hint: "point --kubeconfig or KUBECONFIG at a kubeconfig file, " + noCluster}
+	case clientcmd.IsContextNotFound(err):
+		return &Error{Code: ExitCluster, Err: fmt.Errorf("kubeconfig: %w", err),
+			Hint: "list contexts with 'kubectl config get-contexts' and pass one with --context"}
+	case errors.Is(err, os.ErrNotExist):
+		return &Error{Code: ExitCluster, Err: fmt.Errorf("kubeconfig: %w", err),
+			Hint: "check the path given with --kubeconfig or KUBECONFIG, " + noCluster}
+	}
+	return &Error{Code: ExitCluster, Err: fmt.Errorf("kubeconfig: %w", err),
+		Hint: "check the kubeconfig with 'kubectl config view --minify', " + noCluster}
+}
+
+// clusterError turns a failure to read the cluster into a one-line cause
+// naming the resource, namespace and context, and a hint.
+func clusterError(err error, contextName, server string) error {
+	where := fmt.Sprintf("context %q", contextName)
+	var le *inventory.ListError
+	what := "reading the cluster"
+	if errors.As(err, &le) {
+		what = "listing " + le.Resource
+		if le.Namespace != "" {
+			what += fmt.Sprintf(" in namespace %q", le.Namespace)
+		} else if le.Resource != "namespaces" {
+			what += " in all namespaces"
+		}
+		err = le.Err
+	}
+	switch {
+	case apierrors.IsForbidden(err):
+		return &Error{Code: ExitCluster,
+			Err: fmt.Errorf("%s (%s): forbidden: %s", what, where, forbiddenReason(err)),
+			Hint: "netaudit needs get/list on namespaces, pods and networkpolicies (README: Required RBAC); " +
+				"check with 'kubectl auth can-i list pods -A', or limit the audit with -n to a namespace you can read"}
+	case apierrors.IsUnauthorized(err):
+		return &Error{Code: ExitCluster, Err: fmt.Errorf("%s (%s): unauthorized: the credentials were rejected", what, where),
+			Hint: "log in again or refresh the credentials of " + where}
+	case isTimeout(err):
+		return &Error{Code: ExitCluster, Err: fmt.Errorf("%s (%s): API server %s did not answer in time", what, where, server),
+			Hint: "check 'kubectl cluster-info --context " + contextName + "', or raise --request-timeout (default " + defaultRequestTimeout.String() + ")"}
+	case isUnreachable(err):
+		return &Error{Code: ExitCluster, Err: fmt.Errorf("%s (%s): cannot reach API server %s: %s", what, where, server, rootCause(err)),
+			Hint: "check 'kubectl cluster-info --context " + contextName + "', or audit manifests without a cluster with -f"}
+	}
+	return &Error{Code: ExitCluster, Err: fmt.Errorf("%s (%s): %w", what, where, err),
+		Hint: "check 'kubectl cluster-info --context " + contextName + "'"}
+}
+
+func forbiddenReason(err error) string {
+	var se apierrors.APIStatus
+	if errors.As(err, &se) {
+		msg := se.Status().Message
+		// "pods is forbidden: User "x" cannot list resource ..." -> keep the user part
+		if i := strings.Index(msg, "forbidden: "); i >= 0 {
+			return msg[i+len("forbidden: "):]
+		}
+		return msg
+	}
+	return err.Error()
+}
+
+func isTimeout(err error) bool {
+	if apierrors.IsTimeout(err) || apierrors.IsServerTimeout(err) || errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+func isUnreachable(err error) bool {
+	var ue *url.Error
+	var oe *net.OpError
+	var de *net.DNSError
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.As(err, &oe) || errors.As(err, &de) || errors.As(err, &ue)
+}
+
+// rootCause strips url.Error's "Get \"https://...\": " prefix, which repeats the server.
+func rootCause(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Err != nil {
+		return oe.Err.Error()
+	}
+	return err.Error()
+}
+
+func manifestHint(err error) string {
+	if strings.Contains(err.Error(), "cannot unmarshal bool into") {
+		return "YAML 1.1 reads unquoted y, n, yes, no, on and off as booleans, as kubectl does: quote the value"
+	}
+	return "fix or remove the named manifest; 'kubectl apply --dry-run=client -f FILE' shows how kubectl reads it"
+}

@@ -1,0 +1,82 @@
+package cmd
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/report"
+)
+
+// PoliciesOptions holds the flags of `kubectl netaudit policies`.
+type PoliciesOptions struct {
+	*InventoryOptions
+	Output    string
+	NoHeaders bool
+}
+
+// NewPoliciesOptions sets every default.
+func NewPoliciesOptions(inv *InventoryOptions) *PoliciesOptions {
+	return &PoliciesOptions{InventoryOptions: inv, Output: "table"}
+}
+
+// NewPoliciesCommand builds `kubectl netaudit policies`.
+func NewPoliciesCommand(inv *InventoryOptions) *cobra.Command {
+	o := NewPoliciesOptions(inv)
+	c := &cobra.Command{
+		Use:     "policies",
+		Aliases: []string{"policy", "netpol", "netpols"},
+		Short:   "List NetworkPolicies with the pods they select, and which namespaces have none",
+		Long: `List every NetworkPolicy with its effective policy types (after the API
+server's defaulting: Ingress always, Egress only when egress rules exist or
+policyTypes says so), its pod selector, how many pods it selects and how many
+ingress and egress rules it has. A summary per namespace follows: pods,
+policies, and how many pods any policy selects at all.
+
+` + exitCodeHelp,
+		Example: `  # Every policy in the current context
+  kubectl netaudit policies
+
+  # One namespace, with the selected pods
+  kubectl netaudit policies -n prod -o wide
+
+  # Manifests instead of a cluster, as JSON
+  kubectl netaudit policies -f manifests/ -R -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(c)
+		},
+	}
+	c.Flags().StringVarP(&o.Output, "output", "o", o.Output, "output format: table, wide, json or yaml")
+	c.Flags().BoolVar(&o.NoHeaders, "no-headers", false, "omit table headers")
+	_ = c.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "wide", "json", "yaml"}, cobra.ShellCompDirectiveNoFileComp))
+	return c
+}
+
+// Validate checks flags without touching the cluster.
+func (o *PoliciesOptions) Validate() error {
+	if err := validateOutput(o.Output, "table", "wide", "json", "yaml"); err != nil {
+		return err
+	}
+	return o.InventoryOptions.Validate()
+}
+
+// Run loads the snapshot and prints the inventory.
+func (o *PoliciesOptions) Run(c *cobra.Command) error {
+	snap, err := o.Load(c.Context())
+	if err != nil {
+		return err
+	}
+	inv, err := report.NewPolicyInventory(snap)
+	if err != nil {
+		return inputError(err, "fix the named policy; the API server would reject it too")
+	}
+	switch o.Output {
+	case "json":
+		return report.WriteJSON(o.Out, inv)
+	case "yaml":
+		return report.WriteYAML(o.Out, inv)
+	}
+	return report.PrintPolicyTable(o.Out, inv, o.Output == "wide", o.NoHeaders)
+}

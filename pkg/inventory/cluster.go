@@ -1,0 +1,152 @@
+package inventory
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+)
+
+// ClusterOptions say what to read from a live cluster.
+type ClusterOptions struct {
+	// Namespace limits pods and policies to one namespace; "" means all.
+	Namespace string
+	// ChunkSize is the page size of list calls (limit + continue); 0 disables paging.
+	ChunkSize int64
+	// Context and Server are recorded in the snapshot's Source.
+	Context string
+	Server  string
+}
+
+// ListError says which list failed, so the caller can name the resource and
+// namespace (and map RBAC denials and timeouts to a hint).
+type ListError struct {
+	Resource  string
+	Namespace string
+	Err       error
+}
+
+func (e *ListError) Error() string {
+	where := "all namespaces"
+	if e.Namespace != "" {
+		where = fmt.Sprintf("namespace %q", e.Namespace)
+	}
+	if e.Resource == "namespaces" {
+		return fmt.Sprintf("listing namespaces: %v", e.Err)
+	}
+	return fmt.Sprintf("listing %s in %s: %v", e.Resource, where, e.Err)
+}
+
+func (e *ListError) Unwrap() error { return e.Err }
+
+// FromCluster lists namespaces, pods and NetworkPolicies concurrently, in
+// pages, with get/list calls only. Any failure to list pods or policies is an
+// error: an empty inventory must never be presented as fact.
+//
+// Namespaces are listed cluster-wide even with a Namespace, because
+// namespaceSelector peers match on the labels of other namespaces. If that
+// list is forbidden while a Namespace is given, the snapshot carries only the
+// namespaces it can name, each with just its kubernetes.io/metadata.name
+// label, and a warning that namespaceSelector peers matching other labels may
+// be judged wrongly. Without a Namespace it is an error.
+func FromCluster(ctx context.Context, cs kubernetes.Interface, opts ClusterOptions) (*Snapshot, error) {
+	snap := &Snapshot{Source: Source{Kind: SourceCluster, Context: opts.Context, Server: opts.Server, Namespace: opts.Namespace}}
+	// The three lists run concurrently and all run to the end, so that when
+	// several fail (RBAC, unreachable) the error reported is always the same
+	// one: pods, then networkpolicies, then namespaces.
+	var nsErr error
+	errs := make([]error, 3)
+	var wg sync.WaitGroup
+	goList := func(i int, fn func() error) {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = fn() }()
+	}
+	goList(2, func() error {
+		err := listAll(ctx, opts.ChunkSize, func(ctx context.Context, lo metav1.ListOptions) (string, error) {
+			l, err := cs.CoreV1().Namespaces().List(ctx, lo)
+			if err != nil {
+				return "", err
+			}
+			snap.Namespaces = append(snap.Namespaces, l.Items...)
+			return l.Continue, nil
+		})
+		if err != nil && opts.Namespace != "" {
+			nsErr = err // recoverable: see below
+			return nil
+		}
+		if err != nil {
+			return &ListError{Resource: "namespaces", Err: err}
+		}
+		return nil
+	})
+	goList(0, func() error {
+		err := listAll(ctx, opts.ChunkSize, func(ctx context.Context, lo metav1.ListOptions) (string, error) {
+			l, err := cs.CoreV1().Pods(opts.Namespace).List(ctx, lo)
+			if err != nil {
+				return "", err
+			}
+			snap.Pods = append(snap.Pods, l.Items...)
+			return l.Continue, nil
+		})
+		if err != nil {
+			return &ListError{Resource: "pods", Namespace: opts.Namespace, Err: err}
+		}
+		return nil
+	})
+	goList(1, func() error {
+		err := listAll(ctx, opts.ChunkSize, func(ctx context.Context, lo metav1.ListOptions) (string, error) {
+			l, err := cs.NetworkingV1().NetworkPolicies(opts.Namespace).List(ctx, lo)
+			if err != nil {
+				return "", err
+			}
+			snap.Policies = append(snap.Policies, l.Items...)
+			return l.Continue, nil
+		})
+		if err != nil {
+			return &ListError{Resource: "networkpolicies", Namespace: opts.Namespace, Err: err}
+		}
+		return nil
+	})
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	if nsErr != nil {
+		if !apierrors.IsForbidden(nsErr) {
+			return nil, &ListError{Resource: "namespaces", Err: nsErr}
+		}
+		if ns, err := cs.CoreV1().Namespaces().Get(ctx, opts.Namespace, metav1.GetOptions{}); err == nil {
+			snap.Namespaces = []corev1.Namespace{*ns}
+		}
+		snap.Warnings = append(snap.Warnings, fmt.Sprintf(
+			"cannot list namespaces (forbidden): namespaces other than %q are known by name only, so namespaceSelector peers that match labels other than kubernetes.io/metadata.name may be judged wrongly; grant list on namespaces for exact answers", opts.Namespace))
+	}
+	snap.synthesiseNamespaces()
+	snap.Sort()
+	return snap, nil
+}
+
+// listAll pages through a list call with limit + continue. A continue token
+// that expires mid-way (410 Gone) is an error with advice, never a partial list.
+func listAll(ctx context.Context, chunk int64, page func(context.Context, metav1.ListOptions) (string, error)) error {
+	lo := metav1.ListOptions{Limit: chunk}
+	for {
+		next, err := page(ctx, lo)
+		if apierrors.IsResourceExpired(err) && lo.Continue != "" {
+			return fmt.Errorf("paging expired before the list was read in full (the cluster changed faster than it could be paged); retry, or use --chunk-size=0: %w", err)
+		}
+		if err != nil {
+			return err
+		}
+		if next == "" {
+			return nil
+		}
+		lo.Continue = next
+	}
+}

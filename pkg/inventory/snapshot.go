@@ -1,0 +1,128 @@
+// Package inventory holds what a cluster contains as far as NetworkPolicy is
+// concerned: namespaces, pods and NetworkPolicies, read from a live kubeconfig
+// context or from manifest files, together with where they came from and what
+// was odd about them. It never prints and never imports cobra.
+package inventory
+
+import (
+	"fmt"
+	"sort"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// SourceKind says whether a Snapshot was read from a cluster or from files.
+type SourceKind string
+
+const (
+	SourceCluster SourceKind = "cluster"
+	SourceFiles   SourceKind = "files"
+)
+
+// Source says where a Snapshot came from, so reports can name it.
+type Source struct {
+	Kind SourceKind `json:"kind"`
+	// Context and Server are set for SourceCluster.
+	Context string `json:"context,omitempty"`
+	Server  string `json:"server,omitempty"`
+	// Namespace is the namespace the snapshot was limited to ("" = all).
+	Namespace string `json:"namespace,omitempty"`
+	// Files lists the manifest paths read for SourceFiles ("-" is stdin).
+	Files []string `json:"files,omitempty"`
+}
+
+// Snapshot is the inventory every later stage works from. Slices are sorted
+// by namespace then name so that everything derived from them is stable.
+type Snapshot struct {
+	Source     Source
+	Namespaces []corev1.Namespace
+	Pods       []corev1.Pod
+	Policies   []networkingv1.NetworkPolicy
+	// Warnings are recoverable oddities (skipped kinds, synthesised
+	// namespaces, namespaces that could not be listed, ...), one line each.
+	Warnings []string
+	// Origins maps "namespace/name" of a policy to where it was read from,
+	// when it came from a file.
+	Origins map[string]Origin
+}
+
+// Origin locates an object inside a manifest file.
+type Origin struct {
+	File string `json:"file"`
+	// Document is the 0-based index of the YAML document in the file.
+	Document int `json:"document"`
+	// Line is the 1-based line where the document starts.
+	Line int `json:"line"`
+}
+
+// Sort orders namespaces, pods and policies by namespace then name.
+func (s *Snapshot) Sort() {
+	sort.SliceStable(s.Namespaces, func(i, j int) bool { return s.Namespaces[i].Name < s.Namespaces[j].Name })
+	sort.SliceStable(s.Pods, func(i, j int) bool {
+		a, b := s.Pods[i], s.Pods[j]
+		if a.Namespace != b.Namespace {
+			return a.Namespace < b.Namespace
+		}
+		return a.Name < b.Name
+	})
+	sort.SliceStable(s.Policies, func(i, j int) bool {
+		a, b := s.Policies[i], s.Policies[j]
+		if a.Namespace != b.Namespace {
+			return a.Namespace < b.Namespace
+		}
+		return a.Name < b.Name
+	})
+}
+
+// Namespace returns the namespace with the given name, or nil.
+func (s *Snapshot) Namespace(name string) *corev1.Namespace {
+	i := sort.Search(len(s.Namespaces), func(i int) bool { return s.Namespaces[i].Name >= name })
+	if i < len(s.Namespaces) && s.Namespaces[i].Name == name {
+		return &s.Namespaces[i]
+	}
+	for i := range s.Namespaces { // not sorted yet
+		if s.Namespaces[i].Name == name {
+			return &s.Namespaces[i]
+		}
+	}
+	return nil
+}
+
+// synthesiseNamespaces adds every namespace that pods or policies live in but
+// the snapshot lacks, with only the label the API server sets on every
+// namespace, and warns about each.
+func (s *Snapshot) synthesiseNamespaces() {
+	known := make(map[string]bool, len(s.Namespaces))
+	for _, ns := range s.Namespaces {
+		known[ns.Name] = true
+	}
+	var missing []string
+	need := func(name string) {
+		if name != "" && !known[name] {
+			known[name] = true
+			missing = append(missing, name)
+		}
+	}
+	for i := range s.Pods {
+		need(s.Pods[i].Namespace)
+	}
+	for i := range s.Policies {
+		need(s.Policies[i].Namespace)
+	}
+	sort.Strings(missing)
+	for _, name := range missing {
+		s.Namespaces = append(s.Namespaces, SynthesisedNamespace(name))
+		s.Warnings = append(s.Warnings, fmt.Sprintf("namespace %q is used but not defined; assuming it has only the label %s=%s", name, corev1.LabelMetadataName, name))
+	}
+}
+
+// SynthesisedNamespace is a namespace known only by name, labelled as the
+// API server labels every namespace.
+func SynthesisedNamespace(name string) corev1.Namespace {
+	return corev1.Namespace{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{corev1.LabelMetadataName: name}},
+	}
+}

@@ -1,0 +1,163 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/inventory"
+	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/reach"
+)
+
+// PolicyInventory is the document `kubectl netaudit policies -o json` writes.
+type PolicyInventory struct {
+	APIVersion string             `json:"apiVersion"`
+	Kind       string             `json:"kind"`
+	Source     inventory.Source   `json:"source"`
+	Policies   []PolicySummary    `json:"policies"`
+	Namespaces []NamespaceSummary `json:"namespaces"`
+	Warnings   []string           `json:"warnings,omitempty"`
+}
+
+// PolicySummary is one NetworkPolicy as the inventory shows it.
+type PolicySummary struct {
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	// PolicyTypes are the effective types, after the API server's defaulting.
+	PolicyTypes []string `json:"policyTypes"`
+	// PodSelector in label-selector syntax; "" selects every pod of the namespace.
+	PodSelector  string   `json:"podSelector"`
+	SelectedPods []string `json:"selectedPods"`
+	PodCount     int      `json:"podCount"`
+	IngressRules int      `json:"ingressRules"`
+	EgressRules  int      `json:"egressRules"`
+}
+
+// NamespaceSummary says, per namespace, how much policy there is.
+type NamespaceSummary struct {
+	Name     string `json:"name"`
+	Pods     int    `json:"pods"`
+	Policies int    `json:"policies"`
+	// PodsSelected counts pods at least one policy selects; 0 means every
+	// pod of the namespace is open both ways.
+	PodsSelected int `json:"podsSelected"`
+}
+
+// NewPolicyInventory summarises the snapshot's policies.
+func NewPolicyInventory(snap *inventory.Snapshot) (*PolicyInventory, error) {
+	inv := &PolicyInventory{
+		APIVersion: APIVersion,
+		Kind:       "PolicyInventory",
+		Source:     snap.Source,
+		Policies:   []PolicySummary{},
+		Namespaces: []NamespaceSummary{},
+		Warnings:   snap.Warnings,
+	}
+	selected := map[string]bool{} // ns/pod
+	perNS := map[string]*NamespaceSummary{}
+	for _, ns := range snap.Namespaces {
+		if snap.Source.Namespace != "" && ns.Name != snap.Source.Namespace {
+			continue
+		}
+		inv.Namespaces = append(inv.Namespaces, NamespaceSummary{Name: ns.Name})
+	}
+	for i := range inv.Namespaces {
+		perNS[inv.Namespaces[i].Name] = &inv.Namespaces[i]
+	}
+	for i := range snap.Pods {
+		if s := perNS[snap.Pods[i].Namespace]; s != nil {
+			s.Pods++
+		}
+	}
+	for i := range snap.Policies {
+		np := &snap.Policies[i]
+		pods, err := reach.SelectedPods(snap, np)
+		if err != nil {
+			return nil, err
+		}
+		ps := PolicySummary{
+			Namespace:    np.Namespace,
+			Name:         np.Name,
+			PolicyTypes:  reach.EffectiveTypeNames(np),
+			PodSelector:  selectorString(&np.Spec.PodSelector),
+			SelectedPods: []string{},
+			PodCount:     len(pods),
+			IngressRules: len(np.Spec.Ingress),
+			EgressRules:  len(np.Spec.Egress),
+		}
+		for _, p := range pods {
+			ps.SelectedPods = append(ps.SelectedPods, p.Name)
+			selected[p.Namespace+"/"+p.Name] = true
+		}
+		inv.Policies = append(inv.Policies, ps)
+		if s := perNS[np.Namespace]; s != nil {
+			s.Policies++
+		}
+	}
+	for i := range snap.Pods {
+		p := &snap.Pods[i]
+		if s := perNS[p.Namespace]; s != nil && selected[p.Namespace+"/"+p.Name] {
+			s.PodsSelected++
+		}
+	}
+	return inv, nil
+}
+
+func selectorString(sel *metav1.LabelSelector) string {
+	if len(sel.MatchLabels) == 0 && len(sel.MatchExpressions) == 0 {
+		return ""
+	}
+	return metav1.FormatLabelSelector(sel)
+}
+
+// PrintPolicyTable writes the policies, then a summary per namespace.
+func PrintPolicyTable(w io.Writer, inv *PolicyInventory, wide, noHeaders bool) error {
+	t := &Table{NoHeaders: noHeaders, Headers: []string{"NAMESPACE", "NAME", "POLICY-TYPES", "POD-SELECTOR", "PODS", "INGRESS-RULES", "EGRESS-RULES"}}
+	if wide {
+		t.Headers = append(t.Headers, "SELECTED-PODS")
+	}
+	for _, p := range inv.Policies {
+		sel := p.PodSelector
+		if sel == "" {
+			sel = "<all pods>"
+		}
+		row := []string{p.Namespace, p.Name, strings.Join(p.PolicyTypes, ","), sel, strconv.Itoa(p.PodCount), strconv.Itoa(p.IngressRules), strconv.Itoa(p.EgressRules)}
+		if wide {
+			row = append(row, orNone(strings.Join(p.SelectedPods, ",")))
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	if len(inv.Policies) == 0 {
+		fmt.Fprintln(w, "No NetworkPolicies found.")
+	} else if err := t.Render(w); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	ns := &Table{NoHeaders: noHeaders, Headers: []string{"NAMESPACE", "PODS", "POLICIES", "PODS-SELECTED", "STATUS"}}
+	for _, n := range inv.Namespaces {
+		ns.Rows = append(ns.Rows, []string{n.Name, strconv.Itoa(n.Pods), strconv.Itoa(n.Policies), fmt.Sprintf("%d/%d", n.PodsSelected, n.Pods), namespaceStatus(n)})
+	}
+	return ns.Render(w)
+}
+
+func namespaceStatus(n NamespaceSummary) string {
+	switch {
+	case n.Pods == 0:
+		return "no pods"
+	case n.PodsSelected == 0:
+		return "open: no pod selected by any policy"
+	case n.PodsSelected < n.Pods:
+		return "partial: some pods selected by no policy"
+	}
+	return "every pod selected"
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "<none>"
+	}
+	return s
+}

@@ -1,0 +1,104 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/inventory"
+)
+
+// ensureNamespace creates a namespace or sets its labels.
+func ensureNamespace(ctx context.Context, name string, labels map[string]string) error {
+	ns, err := admin.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		_, err = admin.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}}, metav1.CreateOptions{})
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	ns.Labels = labels
+	_, err = admin.CoreV1().Namespaces().Update(ctx, ns, metav1.UpdateOptions{})
+	return err
+}
+
+// applySnapshot creates the snapshot's objects in the cluster: namespaces
+// (or their labels), pods with their status.podIP(s) set through the status
+// subresource, and policies. Pods and policies already in those namespaces
+// are deleted first, so a test sees only its own objects there.
+func applySnapshot(t *testing.T, snap *inventory.Snapshot) {
+	t.Helper()
+	ctx := context.Background()
+	for _, ns := range snap.Namespaces {
+		if err := ensureNamespace(ctx, ns.Name, ns.Labels); err != nil {
+			t.Fatalf("namespace %s: %v", ns.Name, err)
+		}
+		if err := admin.CoreV1().Pods(ns.Name).DeleteCollection(ctx, metav1.DeleteOptions{GracePeriodSeconds: new(int64)}, metav1.ListOptions{}); err != nil {
+			t.Fatalf("clearing pods in %s: %v", ns.Name, err)
+		}
+		if err := admin.NetworkingV1().NetworkPolicies(ns.Name).DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{}); err != nil {
+			t.Fatalf("clearing policies in %s: %v", ns.Name, err)
+		}
+	}
+	for i := range snap.Pods {
+		p := snap.Pods[i].DeepCopy()
+		status := p.Status
+		p.ResourceVersion, p.UID = "", ""
+		created, err := admin.CoreV1().Pods(p.Namespace).Create(ctx, p, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatalf("pod %s/%s: %v", p.Namespace, p.Name, err)
+		}
+		if status.PodIP != "" && len(status.PodIPs) == 0 {
+			status.PodIPs = []corev1.PodIP{{IP: status.PodIP}}
+		}
+		if status.Phase == "" {
+			status.Phase = corev1.PodRunning
+		}
+		created.Status = status
+		if _, err := admin.CoreV1().Pods(p.Namespace).UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
+			t.Fatalf("pod %s/%s status: %v", p.Namespace, p.Name, err)
+		}
+	}
+	for i := range snap.Policies {
+		np := snap.Policies[i].DeepCopy()
+		np.ResourceVersion, np.UID = "", ""
+		if _, err := admin.NetworkingV1().NetworkPolicies(np.Namespace).Create(ctx, np, metav1.CreateOptions{}); err != nil {
+			t.Fatalf("networkpolicy %s/%s: %v", np.Namespace, np.Name, err)
+		}
+	}
+}
+
+// applyManifests loads manifest files with the plugin's own decoder and
+// creates their objects in the cluster.
+func applyManifests(t *testing.T, paths ...string) *inventory.Snapshot {
+	t.Helper()
+	snap, err := inventory.FromFiles(inventory.FileOptions{Paths: paths})
+	if err != nil {
+		t.Fatalf("reading fixtures: %v", err)
+	}
+	applySnapshot(t, snap)
+	return snap
+}
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(fmt.Sprint(err))
+	}
+	return v
+}
