@@ -89,3 +89,12 @@ func printError(w io.Writer, err error) {
 		fmt.Fprintf(w, "Hint: see 'kubectl netaudit --help' for usage\n")
 	}
 }
+
+func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
+
+func readAll(r io.Reader) ([]byte, error) {
+	if r == nil {
+		return nil, fmt.Errorf("no standard input")
+	}
+	return io.ReadAll(r)
+}

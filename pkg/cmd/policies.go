@@ -9,13 +9,14 @@ import (
 // PoliciesOptions holds the flags of `kubectl netaudit policies`.
 type PoliciesOptions struct {
 	*InventoryOptions
+	*EngineOptions
 	Output    string
 	NoHeaders bool
 }
 
 // NewPoliciesOptions sets every default.
 func NewPoliciesOptions(inv *InventoryOptions) *PoliciesOptions {
-	return &PoliciesOptions{InventoryOptions: inv, Output: "table"}
+	return &PoliciesOptions{InventoryOptions: inv, EngineOptions: NewEngineOptions(), Output: "table"}
 }
 
 // NewPoliciesCommand builds `kubectl netaudit policies`.
@@ -68,10 +69,11 @@ func (o *PoliciesOptions) Run(c *cobra.Command) error {
 	if err != nil {
 		return err
 	}
-	inv, err := report.NewPolicyInventory(snap)
+	model, err := o.Build(snap)
 	if err != nil {
-		return inputError(err, "fix the named policy; the API server would reject it too")
+		return err
 	}
+	inv := report.NewPolicyInventory(snap, model)
 	switch o.Output {
 	case "json":
 		return report.WriteJSON(o.Out, inv)

@@ -265,14 +265,16 @@ func (d *decoder) add(file string, doc document, obj runtime.Object) error {
 	switch o := obj.(type) {
 	case *corev1.Namespace:
 		d.snap.Namespaces = append(d.snap.Namespaces, *o)
+		d.snap.Origins[OriginKey("Namespace", "", o.Name)] = Origin{File: file, Document: doc.index, Line: doc.line}
 	case *corev1.Pod:
 		if d.inScope(&o.ObjectMeta) {
 			d.snap.Pods = append(d.snap.Pods, *o)
+			d.snap.Origins[OriginKey("Pod", o.Namespace, o.Name)] = Origin{File: file, Document: doc.index, Line: doc.line}
 		}
 	case *networkingv1.NetworkPolicy:
 		if d.inScope(&o.ObjectMeta) {
 			d.snap.Policies = append(d.snap.Policies, *o)
-			d.snap.Origins[o.Namespace+"/"+o.Name] = Origin{File: file, Document: doc.index, Line: doc.line}
+			d.snap.Origins[OriginKey("NetworkPolicy", o.Namespace, o.Name)] = Origin{File: file, Document: doc.index, Line: doc.line}
 		}
 	case *corev1.List, *metav1.List:
 		// kind: List holds raw items of any kind.

@@ -100,8 +100,10 @@ func TestFromFiles(t *testing.T) {
 			if tt.warnings != nil && !reflect.DeepEqual(snap.Warnings, tt.warnings) {
 				t.Errorf("got warnings %q, want %q", snap.Warnings, tt.warnings)
 			}
-			if tt.origins != nil && !reflect.DeepEqual(snap.Origins, tt.origins) {
-				t.Errorf("got origins %v, want %v", snap.Origins, tt.origins)
+			for key, want := range tt.origins {
+				if got := snap.Origins[OriginKey("NetworkPolicy", strings.Split(key, "/")[0], strings.Split(key, "/")[1])]; got != want {
+					t.Errorf("got origin %+v for %s, want %+v", got, key, want)
+				}
 			}
 			if snap.Source.Kind != SourceFiles {
 				t.Errorf("got source kind %q, want files", snap.Source.Kind)

@@ -43,8 +43,8 @@ type Snapshot struct {
 	// Warnings are recoverable oddities (skipped kinds, synthesised
 	// namespaces, namespaces that could not be listed, ...), one line each.
 	Warnings []string
-	// Origins maps "namespace/name" of a policy to where it was read from,
-	// when it came from a file.
+	// Origins says where each object was read from, when it came from a
+	// file, keyed by OriginKey.
 	Origins map[string]Origin
 }
 
@@ -55,6 +55,12 @@ type Origin struct {
 	Document int `json:"document"`
 	// Line is the 1-based line where the document starts.
 	Line int `json:"line"`
+}
+
+// OriginKey keys Snapshot.Origins: "Kind/namespace/name" ("Kind//name"
+// for namespaces).
+func OriginKey(kind, namespace, name string) string {
+	return kind + "/" + namespace + "/" + name
 }
 
 // Sort orders namespaces, pods and policies by namespace then name.

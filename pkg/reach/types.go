@@ -2,6 +2,31 @@
 // an inventory.Snapshot and answers whether one endpoint may send traffic to
 // another on a port, and why, with the exact semantics of the Kubernetes API.
 // It never prints and never imports cobra.
+//
+// Model.Verdict explains one connection; Model.Matrix says who can talk to
+// whom, computed on equivalence classes of pods (see classes.go) so its cost
+// grows with the number of distinct pod behaviours, not pods.
+//
+// Where the API leaves a choice, the engine decides as follows, and the
+// tests (reference_test.go, scenarios/) pin each decision:
+//   - ipBlock peers match pod IPs iff Options.IPBlockMatchesPods (default
+//     true, as Calico, Antrea and the upstream e2e suite; Cilium: false).
+//     A pod with several IPs is matched if any is inside; a pod without IPs
+//     matches no ipBlock.
+//   - hostNetwork pods are outside the policy model: no podSelector selects
+//     them, as target or peer; their side of a verdict is not evaluated
+//     (always allowed); ipBlocks match their (node) IPs whatever the option;
+//     toward them, as toward any address, a named port matches nothing.
+//   - A pod always reaches itself; the matrix never shows that as an edge.
+//   - Named ports resolve on the destination pod's containers and sidecars
+//     (init containers with restartPolicy Always, kubernetes 125285), with
+//     the rule's protocol.
+//   - An Endpoint IP is outside the model even if a pod holds that address.
+//   - Non-canonical CIDRs (10.0.0.5/0) are masked; legacy leading zeros are
+//     read as the API server reads them; except entries outside their cidr
+//     remove nothing.
+//   - Namespaces always carry kubernetes.io/metadata.name, including ones
+//     the snapshot lacks but pods reference.
 package reach
 
 import (

@@ -47,7 +47,7 @@ type NamespaceSummary struct {
 }
 
 // NewPolicyInventory summarises the snapshot's policies.
-func NewPolicyInventory(snap *inventory.Snapshot) (*PolicyInventory, error) {
+func NewPolicyInventory(snap *inventory.Snapshot, model *reach.Model) *PolicyInventory {
 	inv := &PolicyInventory{
 		APIVersion: APIVersion,
 		Kind:       "PolicyInventory",
@@ -74,10 +74,7 @@ func NewPolicyInventory(snap *inventory.Snapshot) (*PolicyInventory, error) {
 	}
 	for i := range snap.Policies {
 		np := &snap.Policies[i]
-		pods, err := reach.SelectedPods(snap, np)
-		if err != nil {
-			return nil, err
-		}
+		pods := model.SelectedPods(reach.PolicyRef{Namespace: np.Namespace, Name: np.Name})
 		ps := PolicySummary{
 			Namespace:    np.Namespace,
 			Name:         np.Name,
@@ -103,7 +100,7 @@ func NewPolicyInventory(snap *inventory.Snapshot) (*PolicyInventory, error) {
 			s.PodsSelected++
 		}
 	}
-	return inv, nil
+	return inv
 }
 
 func selectorString(sel *metav1.LabelSelector) string {

@@ -78,6 +78,7 @@ func applySnapshot(t *testing.T, snap *inventory.Snapshot) {
 // applyManifests loads manifest files with the plugin's own decoder and
 // creates their objects in the cluster.
 func applyManifests(t *testing.T, paths ...string) *inventory.Snapshot {
+	// Paths are relative to the test's folder or absolute.
 	t.Helper()
 	snap, err := inventory.FromFiles(inventory.FileOptions{Paths: paths})
 	if err != nil {

@@ -1,0 +1,116 @@
+package cmd
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/inventory"
+	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/report"
+)
+
+// ExplainOptions holds the flags of `kubectl netaudit explain`.
+type ExplainOptions struct {
+	*InventoryOptions
+	*EngineOptions
+	Output   string
+	From, To string
+	Port     string
+}
+
+// NewExplainOptions sets every default.
+func NewExplainOptions(inv *InventoryOptions) *ExplainOptions {
+	return &ExplainOptions{InventoryOptions: inv, EngineOptions: NewEngineOptions(), Output: "text"}
+}
+
+// NewExplainCommand builds `kubectl netaudit explain`.
+func NewExplainCommand(inv *InventoryOptions) *cobra.Command {
+	o := NewExplainOptions(inv)
+	c := &cobra.Command{
+		Use:   "explain --from A --to B --port PORT[/PROTOCOL]",
+		Short: "Say whether A may reach B on a port, and which policies and rules decide it",
+		Long: `Decide whether traffic from A to B on PORT is allowed, and say why for
+each direction: whether the source is egress-isolated and by which policies,
+whether the destination is ingress-isolated, and which policy, rule, peer and
+port allow it (or that none does).
+
+A and B are a pod (namespace/pod), a workload (namespace/kind/name, e.g.
+prod/deployment/web) or an IP address. An address owned by one pod is that
+pod; any other address is outside the cluster. For a workload every pod pair
+is evaluated: the answer is ALLOWED only if all are, PARTIAL if some are.
+PROTOCOL is TCP (default), UDP or SCTP.
+
+` + exitCodeHelp,
+		Example: `  # May the web pods reach the database?
+  kubectl netaudit explain --from prod/deployment/web --to prod/statefulset/db --port 5432
+
+  # May a pod reach an address outside the cluster over UDP?
+  kubectl netaudit explain --from prod/api-7d9f8c-x2x4z --to 203.0.113.5 --port 53/UDP -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(c)
+		},
+	}
+	fs := c.Flags()
+	fs.StringVar(&o.From, "from", "", "source: namespace/pod, namespace/kind/name or an IP address (required)")
+	fs.StringVar(&o.To, "to", "", "destination: namespace/pod, namespace/kind/name or an IP address (required)")
+	fs.StringVar(&o.Port, "port", "", "destination port as PORT or PORT/PROTOCOL (required)")
+	fs.StringVarP(&o.Output, "output", "o", o.Output, "output format: text, json or yaml")
+	o.EngineOptions.AddFlags(fs)
+	_ = c.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json", "yaml"}, cobra.ShellCompDirectiveNoFileComp))
+	return c
+}
+
+// Validate checks flags without touching the cluster.
+func (o *ExplainOptions) Validate() error {
+	if err := validateOutput(o.Output, "text", "json", "yaml"); err != nil {
+		return err
+	}
+	for flag, v := range map[string]string{"--from": o.From, "--to": o.To, "--port": o.Port} {
+		if v == "" {
+			return usageErrorf("%s is required", flag)
+		}
+	}
+	if _, _, err := parsePort(o.Port); err != nil {
+		return usageErrorf("--port: %v", err)
+	}
+	return o.InventoryOptions.Validate()
+}
+
+// Run explains the verdict.
+func (o *ExplainOptions) Run(c *cobra.Command) error {
+	port, proto, _ := parsePort(o.Port)
+	snap, err := o.Load(c.Context())
+	if err != nil {
+		return err
+	}
+	model, err := o.Build(snap)
+	if err != nil {
+		return err
+	}
+	from, err := resolve(snap, "--from", o.From)
+	if err != nil {
+		return err
+	}
+	to, err := resolve(snap, "--to", o.To)
+	if err != nil {
+		return err
+	}
+	e := report.Explain(snap, model, from, to, port, proto)
+	switch o.Output {
+	case "json":
+		return report.WriteJSON(o.Out, e)
+	case "yaml":
+		return report.WriteYAML(o.Out, e)
+	}
+	return report.PrintExplanation(o.Out, e)
+}
+
+func resolve(snap *inventory.Snapshot, flag, ref string) (inventory.Target, error) {
+	t, err := snap.Resolve(ref)
+	if err != nil {
+		return t, &Error{Code: ExitUsage, Err: errorf("%s: %v", flag, err), Hint: "list pods with 'kubectl get pods -n NAMESPACE', or check the namespace with -n/--context/-f"}
+	}
+	return t, nil
+}

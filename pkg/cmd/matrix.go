@@ -1,0 +1,175 @@
+package cmd
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/inventory"
+	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/reach"
+	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/report"
+)
+
+// MatrixOptions holds the flags of `kubectl netaudit matrix`.
+type MatrixOptions struct {
+	*InventoryOptions
+	*EngineOptions
+	Output    string
+	NoHeaders bool
+	Pods      bool
+	From, To  string
+	Port      string
+
+	port *report.PortFilter
+}
+
+// NewMatrixOptions sets every default.
+func NewMatrixOptions(inv *InventoryOptions) *MatrixOptions {
+	return &MatrixOptions{InventoryOptions: inv, EngineOptions: NewEngineOptions(), Output: "table"}
+}
+
+// NewMatrixCommand builds `kubectl netaudit matrix`.
+func NewMatrixCommand(inv *InventoryOptions) *cobra.Command {
+	o := NewMatrixOptions(inv)
+	c := &cobra.Command{
+		Use:   "matrix",
+		Short: "Show who can talk to whom, on which ports, and with which addresses outside the cluster",
+		Long: `Compute the traffic the NetworkPolicies allow between every pair of
+workloads (or pods, with --pods), and between each of them and addresses
+outside the cluster, with exact NetworkPolicy semantics.
+
+A workload pair lists the ports on which at least one pod of the source
+reaches at least one pod of the destination. A pod's traffic to itself is
+always allowed and not listed. Pods every policy treats alike (same
+namespace, labels, named ports and ipBlock matches) are evaluated once.
+
+` + exitCodeHelp,
+		Example: `  # Workload-to-workload matrix of the current context
+  kubectl netaudit matrix
+
+  # Who can reach the database pods on 5432, pod by pod
+  kubectl netaudit matrix --pods --to prod/statefulset/db --port 5432
+
+  # Graph of the manifests in a folder
+  kubectl netaudit matrix -f deploy/ -R -o dot | dot -Tsvg > matrix.svg`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(c)
+		},
+	}
+	fs := c.Flags()
+	fs.StringVarP(&o.Output, "output", "o", o.Output, "output format: table, wide, json, yaml, csv or dot")
+	fs.BoolVar(&o.NoHeaders, "no-headers", false, "omit table and CSV headers")
+	fs.BoolVar(&o.Pods, "pods", false, "one node per pod instead of per workload")
+	fs.StringVar(&o.From, "from", "", "only sources in this namespace, workload (ns/kind/name) or pod (ns/pod)")
+	fs.StringVar(&o.To, "to", "", "only destinations in this namespace, workload (ns/kind/name) or pod (ns/pod)")
+	fs.StringVar(&o.Port, "port", "", "only traffic allowed on this port, as PORT or PORT/PROTOCOL (TCP, UDP, SCTP; default TCP)")
+	o.EngineOptions.AddFlags(fs)
+	_ = c.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "wide", "json", "yaml", "csv", "dot"}, cobra.ShellCompDirectiveNoFileComp))
+	return c
+}
+
+// Validate checks flags without touching the cluster.
+func (o *MatrixOptions) Validate() error {
+	if err := validateOutput(o.Output, "table", "wide", "json", "yaml", "csv", "dot"); err != nil {
+		return err
+	}
+	if o.Port != "" {
+		port, proto, err := parsePort(o.Port)
+		if err != nil {
+			return usageErrorf("--port: %v", err)
+		}
+		o.port = &report.PortFilter{Port: port, Protocol: proto}
+	}
+	return o.InventoryOptions.Validate()
+}
+
+// Run computes and prints the matrix.
+func (o *MatrixOptions) Run(c *cobra.Command) error {
+	snap, err := o.Load(c.Context())
+	if err != nil {
+		return err
+	}
+	model, err := o.Build(snap)
+	if err != nil {
+		return err
+	}
+	level := reach.ByWorkload
+	if o.Pods {
+		level = reach.ByPod
+	}
+	from, err := nodeFilter(snap, "--from", o.From)
+	if err != nil {
+		return err
+	}
+	to, err := nodeFilter(snap, "--to", o.To)
+	if err != nil {
+		return err
+	}
+	doc := report.NewReachabilityMatrix(snap, model.Matrix(level), report.MatrixFilter{From: from, To: to, Port: o.port})
+	switch o.Output {
+	case "json":
+		return report.WriteJSON(o.Out, doc)
+	case "yaml":
+		return report.WriteYAML(o.Out, doc)
+	case "csv":
+		return report.PrintMatrixCSV(o.Out, doc, o.NoHeaders)
+	case "dot":
+		return report.PrintMatrixDot(o.Out, doc)
+	}
+	return report.PrintMatrixTable(o.Out, doc, o.Output == "wide", o.NoHeaders)
+}
+
+// nodeFilter turns --from/--to into a predicate on matrix nodes: a
+// namespace, or the pods a workload or pod reference names.
+func nodeFilter(snap *inventory.Snapshot, flag, ref string) (func(reach.Node) bool, error) {
+	if ref == "" {
+		return nil, nil
+	}
+	if !strings.Contains(ref, "/") {
+		if snap.Namespace(ref) == nil {
+			return nil, usageErrorf("%s: namespace %q not found", flag, ref)
+		}
+		return func(n reach.Node) bool { return n.Namespace == ref }, nil
+	}
+	t, err := snap.Resolve(ref)
+	if err != nil {
+		return nil, usageErrorf("%s: %v", flag, err)
+	}
+	if len(t.Pods) == 0 {
+		return nil, usageErrorf("%s: %q is an address outside the cluster; the matrix lists address ranges per workload, and explain takes addresses", flag, ref)
+	}
+	pods := map[string]bool{}
+	for _, p := range t.Pods {
+		pods[p.Namespace+"/"+p.Name] = true
+	}
+	return func(n reach.Node) bool {
+		for _, p := range n.Pods {
+			if pods[n.Namespace+"/"+p] {
+				return true
+			}
+		}
+		return false
+	}, nil
+}
+
+// parsePort reads PORT or PORT/PROTOCOL.
+func parsePort(s string) (int32, reach.Protocol, error) {
+	num, proto, found := strings.Cut(s, "/")
+	p := reach.TCP
+	if found {
+		p = reach.Protocol(strings.ToUpper(proto))
+		if p != reach.TCP && p != reach.UDP && p != reach.SCTP {
+			return 0, "", fmt.Errorf("unknown protocol %q in %q: want TCP, UDP or SCTP", proto, s)
+		}
+	}
+	var n int32
+	if _, err := fmt.Sscanf(num, "%d", &n); err != nil || fmt.Sprint(n) != num || n < 1 || n > 65535 {
+		return 0, "", fmt.Errorf("invalid port %q: want a number from 1 to 65535, optionally with /TCP, /UDP or /SCTP", s)
+	}
+	return n, p, nil
+}

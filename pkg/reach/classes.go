@@ -1,0 +1,207 @@
+package reach
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Equivalence classes.
+//
+// Two pods that every policy treats alike get the same verdicts, so the
+// matrix is computed per class, and its cost grows with the number of
+// classes, not pods. Pods are grouped in two steps:
+//
+//  1. by what a policy could possibly look at: namespace, labels, the named
+//     ports some rule uses, hostNetwork, and (when ipBlocks see pods) which
+//     ipBlocks contain the pod's IPs. Replicas of a workload share all of it.
+//  2. those groups by what the policies actually do with them: which
+//     policies select them and which peers match them. Labels no selector
+//     reads (pod-template-hash, ...) stop mattering here.
+//
+// Every input of a verdict is a function of the step 2 signature, which is
+// why distinct pods of one class always get the class's verdict.
+
+type classIndex struct {
+	addrs    *addrPartition
+	podClass []int // per pod of the model
+	classes  []podClass
+	// named are the distinct vectors of resolved named ports, indexed by
+	// podClass.named.
+	named [][]int32
+}
+
+type podClass struct {
+	pods        int
+	hostNetwork bool
+	// peers has bit p set when peer p matches the class's pods.
+	peers bitset
+	// named indexes classIndex.named: the class's number for each of the
+	// model's namedRefs (0: the pod lacks it).
+	named int
+	// selectedBy lists, per dir, the policies selecting the class that
+	// isolate that direction; empty means not isolated.
+	selectedBy [2][]int
+}
+
+func (m *Model) classIndex() *classIndex {
+	m.classesOnce.Do(func() { m.classes = m.buildClasses() })
+	return m.classes
+}
+
+func (m *Model) buildClasses() *classIndex {
+	ci := &classIndex{addrs: newAddrPartition(m.blocks), podClass: make([]int, len(m.pods))}
+
+	// Step 1: group pods by everything a policy could look at.
+	type group struct {
+		rep    *podInfo
+		blocks bitset
+		named  []int32
+		class  int
+	}
+	var groups []*group
+	groupOf := map[string]*group{}
+	var key strings.Builder
+	podGroup := make([]*group, len(m.pods))
+	for i := range m.pods {
+		p := &m.pods[i]
+		blocks := newBitset(len(m.blocks))
+		if m.ipBlockSeesPod(p) {
+			for _, ip := range p.ips {
+				blocks.or(ci.addrs.blocks[ci.addrs.classOf(ip)])
+			}
+		}
+		named := make([]int32, len(m.namedRefs))
+		for k, ref := range m.namedRefs {
+			named[k], _ = p.resolve(ref.name, ref.proto)
+		}
+		key.Reset()
+		key.WriteString(p.ns)
+		writeLabels(&key, p.labels)
+		writeNamed(&key, named)
+		key.WriteString(strconv.FormatBool(p.hostNetwork))
+		key.WriteString(blocks.key())
+		g, ok := groupOf[key.String()]
+		if !ok {
+			g = &group{rep: p, blocks: blocks, named: named}
+			groupOf[key.String()] = g
+			groups = append(groups, g)
+		}
+		podGroup[i] = g
+	}
+
+	// Step 2: group those by what the policies do with them.
+	classOf := map[string]int{}
+	namedOf := map[string]int{}
+	for _, g := range groups {
+		selected := newBitset(len(m.policies))
+		peers := newBitset(m.peerCount)
+		var selectedBy [2][]int
+		for pi := range m.policies {
+			pol := &m.policies[pi]
+			if m.selects(pol, g.rep) {
+				selected.set(pi)
+				for d := range selectedBy {
+					if pol.isolates[d] {
+						selectedBy[d] = append(selectedBy[d], pi)
+					}
+				}
+			}
+			for d := range pol.rules {
+				for ri := range pol.rules[d] {
+					for k := range pol.rules[d][ri].peers {
+						pr := &pol.rules[d][ri].peers[k]
+						var match bool
+						if pr.block >= 0 {
+							match = m.ipBlockSeesPod(g.rep) && g.blocks.has(pr.block)
+						} else {
+							match = m.selectorPeerMatches(pol, pr, g.rep)
+						}
+						if match {
+							peers.set(pr.id)
+						}
+					}
+				}
+			}
+		}
+		key.Reset()
+		writeNamed(&key, g.named)
+		nk := key.String()
+		named, ok := namedOf[nk]
+		if !ok {
+			named = len(ci.named)
+			namedOf[nk] = named
+			ci.named = append(ci.named, g.named)
+		}
+		key.WriteString(strconv.FormatBool(g.rep.hostNetwork))
+		key.WriteByte(0)
+		key.WriteString(selected.key())
+		key.WriteByte(0)
+		key.WriteString(peers.key())
+		c, ok := classOf[key.String()]
+		if !ok {
+			c = len(ci.classes)
+			classOf[key.String()] = c
+			ci.classes = append(ci.classes, podClass{
+				hostNetwork: g.rep.hostNetwork,
+				peers:       peers,
+				named:       named,
+				selectedBy:  selectedBy,
+			})
+		}
+		g.class = c
+	}
+	for i, g := range podGroup {
+		ci.podClass[i] = g.class
+		ci.classes[g.class].pods++
+	}
+	return ci
+}
+
+// writeLabels writes labels in key order with separators no valid label
+// contains.
+func writeLabels(b *strings.Builder, set map[string]string) {
+	keys := make([]string, 0, len(set))
+	for k := range set {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		b.WriteByte(0)
+		b.WriteString(k)
+		b.WriteByte(1)
+		b.WriteString(set[k])
+	}
+	b.WriteByte(2)
+}
+
+func writeNamed(b *strings.Builder, named []int32) {
+	for _, n := range named {
+		b.WriteString(strconv.Itoa(int(n)))
+		b.WriteByte(',')
+	}
+	b.WriteByte(2)
+}
+
+// bitset is a fixed-size set of small integers.
+type bitset []uint64
+
+func newBitset(n int) bitset { return make(bitset, (n+63)/64) }
+
+func (b bitset) set(i int)      { b[i/64] |= 1 << (i % 64) }
+func (b bitset) has(i int) bool { return b[i/64]&(1<<(i%64)) != 0 }
+
+func (b bitset) or(o bitset) {
+	for i := range o {
+		b[i] |= o[i]
+	}
+}
+
+func (b bitset) key() string {
+	var s strings.Builder
+	for _, w := range b {
+		s.WriteString(strconv.FormatUint(w, 36))
+		s.WriteByte('.')
+	}
+	return s.String()
+}

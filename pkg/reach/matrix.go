@@ -1,0 +1,582 @@
+package reach
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/inventory"
+)
+
+// Level is the granularity of a Matrix.
+type Level int
+
+const (
+	// ByWorkload has one node per workload (inventory.WorkloadOf); an edge
+	// holds the ports on which at least one pod of the source reaches at
+	// least one pod of the destination.
+	ByWorkload Level = iota
+	// ByPod has one node per pod.
+	ByPod
+)
+
+// String renders "workload" or "pod".
+func (l Level) String() string {
+	if l == ByPod {
+		return "pod"
+	}
+	return "workload"
+}
+
+// MarshalText makes a Level read as its name in JSON and YAML.
+func (l Level) MarshalText() ([]byte, error) { return []byte(l.String()), nil }
+
+// UnmarshalText reads what MarshalText writes.
+func (l *Level) UnmarshalText(text []byte) error {
+	v, err := ParseLevel(string(text))
+	if err != nil {
+		return err
+	}
+	*l = v
+	return nil
+}
+
+// ParseLevel reads "workload" or "pod".
+func ParseLevel(s string) (Level, error) {
+	switch strings.ToLower(s) {
+	case "workload", "workloads":
+		return ByWorkload, nil
+	case "pod", "pods":
+		return ByPod, nil
+	}
+	return 0, fmt.Errorf("unknown level %q: want workload or pod", s)
+}
+
+// Matrix says who can talk to whom, and on which ports. Edges and external
+// entries share storage with one another: treat a Matrix as read-only.
+type Matrix struct {
+	Level   Level   `json:"level"`
+	Options Options `json:"options"`
+	Nodes   []Node  `json:"nodes"` // sorted by namespace, kind, name
+	// Edges holds only non-empty port sets, sorted by From then To. A pod's
+	// traffic to itself is never part of an edge: it is always allowed.
+	Edges []Edge `json:"edges"`
+	// External has one entry per node, in the same order.
+	External []ExternalAccess `json:"external"`
+	Stats    Stats            `json:"stats"`
+}
+
+// Node is a workload or a pod.
+type Node struct {
+	Namespace string   `json:"namespace"`
+	Kind      string   `json:"kind"` // "Pod" at ByPod level
+	Name      string   `json:"name"`
+	Pods      []string `json:"pods"` // sorted
+	// HostNetwork is set when any of the node's pods uses the host network
+	// and so escapes NetworkPolicy.
+	HostNetwork bool `json:"hostNetwork,omitempty"`
+}
+
+// Edge is traffic allowed from Nodes[From] to Nodes[To].
+type Edge struct {
+	From  int     `json:"from"`
+	To    int     `json:"to"`
+	Ports PortSet `json:"ports"`
+}
+
+// ExternalAccess is what a node exchanges with addresses that are not pods
+// of the snapshot.
+type ExternalAccess struct {
+	// Egress: ports the node's pods may reach on those addresses.
+	Egress []CIDRPorts `json:"egress"`
+	// Ingress: ports on the node's pods those addresses may reach.
+	Ingress []CIDRPorts `json:"ingress"`
+}
+
+// CIDRPorts is a set of address ranges sharing one port set. Entries are
+// sorted by their first CIDR, IPv4 first; ranges allowing nothing are left
+// out, and unrestricted access is a single entry 0.0.0.0/0, ::/0 with all
+// ports.
+type CIDRPorts struct {
+	CIDRs []netip.Prefix `json:"cidrs"`
+	Ports PortSet        `json:"ports"`
+}
+
+// Stats says how much work the matrix took.
+type Stats struct {
+	Pods int `json:"pods"`
+	// Classes is the number of pod equivalence classes: pods every policy
+	// treats alike.
+	Classes int `json:"classes"`
+	// ClassPairs is the number of ordered class pairs whose ports the
+	// matrix computed: the work a pod-pair evaluation would do PodPairs
+	// times.
+	ClassPairs int `json:"classPairs"`
+	// PodPairs is pods*(pods-1), what a pod-by-pod evaluation would take.
+	PodPairs int `json:"podPairs"`
+	// AddressClasses is the number of address ranges ipBlocks tell apart.
+	AddressClasses int `json:"addressClasses"`
+}
+
+// Matrix computes who can talk to whom at the given level.
+func (m *Model) Matrix(level Level) *Matrix {
+	ci := m.classIndex()
+	ev := newMatrixEval(m, ci)
+	nodes := m.matrixNodes(level, ci)
+
+	out := &Matrix{Level: level, Options: m.opts, Nodes: make([]Node, len(nodes))}
+	for i := range nodes {
+		out.Nodes[i] = nodes[i].Node
+	}
+	out.Edges = ev.edges(nodes)
+
+	// Nodes made of the same classes see the outside alike.
+	external := map[string]ExternalAccess{}
+	for _, n := range nodes {
+		var key strings.Builder
+		for _, mb := range n.members {
+			key.WriteString(strconv.Itoa(mb.class))
+			key.WriteByte(',')
+		}
+		ext, ok := external[key.String()]
+		if !ok {
+			ext = ev.external(n.members)
+			external[key.String()] = ext
+		}
+		out.External = append(out.External, ext)
+	}
+
+	out.Stats = Stats{
+		Pods:           len(m.pods),
+		Classes:        len(ci.classes),
+		ClassPairs:     ev.classPairs,
+		PodPairs:       len(m.pods) * (len(m.pods) - 1),
+		AddressClasses: len(ci.addrs.blocks),
+	}
+	return out
+}
+
+type matrixNode struct {
+	Node
+	members []member // sorted by class
+}
+
+// member counts the pods of one class in a node.
+type member struct{ class, pods int }
+
+func (m *Model) matrixNodes(level Level, ci *classIndex) []matrixNode {
+	var nodes []matrixNode
+	byKey := map[inventory.Workload]int{}
+	for i := range m.pods {
+		p := m.pods[i].pod
+		w := inventory.Workload{Namespace: p.Namespace, Kind: "Pod", Name: p.Name}
+		if level == ByWorkload {
+			w = inventory.WorkloadOf(p)
+		}
+		n, ok := byKey[w]
+		if !ok {
+			n = len(nodes)
+			byKey[w] = n
+			nodes = append(nodes, matrixNode{Node: Node{Namespace: w.Namespace, Kind: w.Kind, Name: w.Name}})
+		}
+		node := &nodes[n]
+		node.Pods = append(node.Pods, p.Name)
+		node.HostNetwork = node.HostNetwork || m.pods[i].hostNetwork
+		c := ci.podClass[i]
+		j := sort.Search(len(node.members), func(j int) bool { return node.members[j].class >= c })
+		if j < len(node.members) && node.members[j].class == c {
+			node.members[j].pods++
+		} else {
+			node.members = append(node.members, member{})
+			copy(node.members[j+1:], node.members[j:])
+			node.members[j] = member{class: c, pods: 1}
+		}
+	}
+	for i := range nodes {
+		sort.Strings(nodes[i].Pods)
+	}
+	sort.Slice(nodes, func(i, j int) bool {
+		a, b := nodes[i].Node, nodes[j].Node
+		if a.Namespace != b.Namespace {
+			return a.Namespace < b.Namespace
+		}
+		if a.Kind != b.Kind {
+			return a.Kind < b.Kind
+		}
+		return a.Name < b.Name
+	})
+	return nodes
+}
+
+// matrixEval holds, per isolation profile (the set of policies isolating a
+// class in one direction), the ports allowed to or from every class and
+// every address class. Classes sharing a profile share the work.
+type matrixEval struct {
+	m   *Model
+	ci  *classIndex
+	tbl *portSetTable
+	// profile[d][c] indexes rows[d] and ext[d], or is -1 when class c is
+	// not isolated in direction d.
+	profile [2][]int
+	// rows[egress][p][dst class] and rows[ingress][p][src class]: ports the
+	// profile's rules allow toward or from that class.
+	rows [2][][]uint32
+	// ext[d][p][address class]: the same toward or from addresses.
+	ext [2][][]uint32
+	// rulePorts memoises a rule's ports for a named-port vector (-1: an
+	// address, on which names resolve to nothing).
+	rulePorts map[[2]int]uint32
+	// classPairs counts the class pairs computed, for Stats.
+	classPairs int
+}
+
+func newMatrixEval(m *Model, ci *classIndex) *matrixEval {
+	ev := &matrixEval{m: m, ci: ci, tbl: newPortSetTable(), rulePorts: map[[2]int]uint32{}}
+	for _, d := range []dir{ingress, egress} {
+		ev.profile[d] = make([]int, len(ci.classes))
+		byKey := map[string]int{}
+		for c := range ci.classes {
+			cl := &ci.classes[c]
+			pols := cl.selectedBy[d]
+			if len(pols) == 0 {
+				ev.profile[d][c] = -1
+				continue
+			}
+			// Named ports resolve on the destination: for ingress that is
+			// the class itself, so it is part of the profile.
+			subjectNamed := -1
+			var key strings.Builder
+			for _, pi := range pols {
+				key.WriteString(strconv.Itoa(pi))
+				key.WriteByte(',')
+			}
+			if d == ingress {
+				subjectNamed = cl.named
+				key.WriteString("|" + strconv.Itoa(cl.named))
+			}
+			p, ok := byKey[key.String()]
+			if !ok {
+				p = len(ev.rows[d])
+				byKey[key.String()] = p
+				ev.rows[d] = append(ev.rows[d], ev.classRow(d, pols, subjectNamed))
+				ev.ext[d] = append(ev.ext[d], ev.addrRow(d, pols, subjectNamed))
+			}
+			ev.profile[d][c] = p
+		}
+	}
+	return ev
+}
+
+// classRow computes, for the rules of pols in direction d, the ports
+// allowed with each class as the far end.
+func (ev *matrixEval) classRow(d dir, pols []int, subjectNamed int) []uint32 {
+	return ev.classRowExcept(d, pols, subjectNamed, noRule)
+}
+
+// ruleID names one compiled rule: a policy index and a position in its
+// rules of one direction. noRule names none.
+type ruleID struct{ policy, rule int }
+
+var noRule = ruleID{-1, -1}
+
+// classRowExcept is classRow without one rule, to see whether it matters.
+func (ev *matrixEval) classRowExcept(d dir, pols []int, subjectNamed int, except ruleID) []uint32 {
+	row := make([]uint32, len(ev.ci.classes))
+	for _, pi := range pols {
+		pol := &ev.m.policies[pi]
+		for ri := range pol.rules[d] {
+			if (ruleID{pi, ri}) == except {
+				continue
+			}
+			r := &pol.rules[d][ri]
+			for c := range ev.ci.classes {
+				cl := &ev.ci.classes[c]
+				if !ruleMatchesClass(r, cl) {
+					continue
+				}
+				named := subjectNamed
+				if d == egress {
+					named = cl.named
+				}
+				row[c] = ev.tbl.union(row[c], ev.portsOf(r, named))
+			}
+		}
+	}
+	return row
+}
+
+func ruleMatchesClass(r *rule, cl *podClass) bool {
+	if len(r.peers) == 0 {
+		return true
+	}
+	for k := range r.peers {
+		if cl.peers.has(r.peers[k].id) {
+			return true
+		}
+	}
+	return false
+}
+
+// addrRow computes, for the rules of pols in direction d, the ports allowed
+// with each address class as the far end.
+func (ev *matrixEval) addrRow(d dir, pols []int, subjectNamed int) []uint32 {
+	return ev.addrRowExcept(d, pols, subjectNamed, noRule)
+}
+
+// addrRowExcept is addrRow without one rule.
+func (ev *matrixEval) addrRowExcept(d dir, pols []int, subjectNamed int, except ruleID) []uint32 {
+	addrBlocks := ev.ci.addrs.blocks
+	row := make([]uint32, len(addrBlocks))
+	named := subjectNamed
+	if d == egress {
+		named = -1 // the address is the destination
+	}
+	for _, pi := range pols {
+		pol := &ev.m.policies[pi]
+		for ri := range pol.rules[d] {
+			if (ruleID{pi, ri}) == except {
+				continue
+			}
+			r := &pol.rules[d][ri]
+			for a, in := range addrBlocks {
+				if ruleMatchesAddr(r, in) {
+					row[a] = ev.tbl.union(row[a], ev.portsOf(r, named))
+				}
+			}
+		}
+	}
+	return row
+}
+
+func ruleMatchesAddr(r *rule, in bitset) bool {
+	if len(r.peers) == 0 {
+		return true
+	}
+	for k := range r.peers {
+		if b := r.peers[k].block; b >= 0 && in.has(b) {
+			return true
+		}
+	}
+	return false
+}
+
+// portsOf returns a rule's ports with named ports resolved by a vector of
+// classIndex.named (-1: resolved on an address, so not at all).
+func (ev *matrixEval) portsOf(r *rule, named int) uint32 {
+	if len(r.ports) == 0 {
+		return allPortsID
+	}
+	k := [2]int{r.id, named}
+	if id, ok := ev.rulePorts[k]; ok {
+		return id
+	}
+	set := r.static
+	if named >= 0 {
+		numbers := ev.ci.named[named]
+		for _, pm := range r.named {
+			if n := numbers[ev.m.namedIndex[namedRef{pm.name, pm.proto}]]; n != 0 {
+				set = set.Union(PortsOf(pm.proto, PortRange{n, n}))
+			}
+		}
+	}
+	id := ev.tbl.intern(set)
+	ev.rulePorts[k] = id
+	return id
+}
+
+// pair returns the ports a pod of class s may use to reach a pod of class d.
+func (ev *matrixEval) pair(s, d int) uint32 {
+	out, in := allPortsID, allPortsID
+	if p := ev.profile[egress][s]; p >= 0 {
+		out = ev.rows[egress][p][d]
+	}
+	if p := ev.profile[ingress][d]; p >= 0 {
+		in = ev.rows[ingress][p][s]
+	}
+	return ev.tbl.intersect(out, in)
+}
+
+// edges computes the matrix's edges, sorted by From then To.
+//
+// A node's edges depend only on its shape: its classes, and for each
+// whether it holds one pod or several (which matters only for the node's
+// traffic to itself). So edge values are computed once per pair of shapes,
+// and each node visits only the nodes of shapes it reaches: the cost grows
+// with shapes and edges, not with the square of the nodes.
+func (ev *matrixEval) edges(nodes []matrixNode) []Edge {
+	var shapes [][]member // members with pods capped at 2
+	var shapeNodes [][]int
+	nodeShape := make([]int, len(nodes))
+	shapeOf := map[string]int{}
+	for i := range nodes {
+		var key strings.Builder
+		shape := make([]member, len(nodes[i].members))
+		for j, mb := range nodes[i].members {
+			shape[j] = member{class: mb.class, pods: min(mb.pods, 2)}
+			fmt.Fprintf(&key, "%d:%d,", shape[j].class, shape[j].pods)
+		}
+		s, ok := shapeOf[key.String()]
+		if !ok {
+			s = len(shapes)
+			shapeOf[key.String()] = s
+			shapes = append(shapes, shape)
+			shapeNodes = append(shapeNodes, nil)
+		}
+		nodeShape[i] = s
+		shapeNodes[s] = append(shapeNodes[s], i)
+	}
+
+	pair := ev.cachedPairs()
+	// value is the union of the class pairs between two shapes; within one
+	// node (self) a class of a single pod is not paired with itself.
+	value := func(sa, sb int, self bool) uint32 {
+		id := noPortsID
+		for _, ma := range shapes[sa] {
+			for _, mb := range shapes[sb] {
+				if self && ma.class == mb.class && ma.pods == 1 {
+					continue // the only pair is a pod and itself
+				}
+				id = ev.tbl.union(id, pair(ma.class, mb.class))
+			}
+		}
+		return id
+	}
+
+	byFrom := make([][]Edge, len(nodes))
+	row := make([]uint32, len(shapes))
+	total := 0
+	for sa := range shapes {
+		var targets []int
+		for sb := range shapes {
+			if sb == sa && len(shapeNodes[sa]) == 1 {
+				row[sb] = value(sa, sb, true) // the only node of the shape is the source itself
+			} else {
+				row[sb] = value(sa, sb, false)
+			}
+			if row[sb] != noPortsID {
+				targets = append(targets, sb)
+			}
+		}
+		self := noPortsID
+		if row[sa] != noPortsID {
+			self = value(sa, sa, true)
+		}
+		var reached []int
+		for _, sb := range targets {
+			reached = append(reached, shapeNodes[sb]...)
+		}
+		if len(targets) > 1 {
+			slices.Sort(reached)
+		}
+		for _, a := range shapeNodes[sa] {
+			edges := make([]Edge, 0, len(reached))
+			for _, b := range reached {
+				id := row[nodeShape[b]]
+				if b == a {
+					if id = self; id == noPortsID {
+						continue
+					}
+				}
+				edges = append(edges, Edge{From: a, To: b, Ports: ev.tbl.sets[id]})
+			}
+			byFrom[a] = edges
+			total += len(edges)
+		}
+	}
+	out := make([]Edge, 0, total)
+	for _, edges := range byFrom {
+		out = append(out, edges...)
+	}
+	return out
+}
+
+// maxDensePairs bounds the class-pair cache: 4M entries, 16 MiB.
+const maxDensePairs = 1 << 22
+
+// cachedPairs returns ev.pair memoised in a dense table when classes are
+// few enough, and counts the class pairs computed.
+func (ev *matrixEval) cachedPairs() func(s, d int) uint32 {
+	n := len(ev.ci.classes)
+	if n*n > maxDensePairs {
+		return func(s, d int) uint32 {
+			ev.classPairs++
+			return ev.pair(s, d)
+		}
+	}
+	const unset = ^uint32(0)
+	dense := make([]uint32, n*n)
+	for i := range dense {
+		dense[i] = unset
+	}
+	return func(s, d int) uint32 {
+		k := s*n + d
+		if dense[k] == unset {
+			dense[k] = ev.pair(s, d)
+			ev.classPairs++
+		}
+		return dense[k]
+	}
+}
+
+// external computes a node's access to and from addresses.
+func (ev *matrixEval) external(members []member) ExternalAccess {
+	side := func(d dir) []CIDRPorts {
+		perAddr := make([]uint32, len(ev.ci.addrs.blocks))
+		for a := range perAddr {
+			id := noPortsID
+			for _, mb := range members {
+				one := allPortsID
+				if p := ev.profile[d][mb.class]; p >= 0 {
+					one = ev.ext[d][p][a]
+				}
+				id = ev.tbl.union(id, one)
+			}
+			perAddr[a] = id
+		}
+		return ev.cidrPorts(perAddr)
+	}
+	return ExternalAccess{Egress: side(egress), Ingress: side(ingress)}
+}
+
+// cidrPorts groups the address space by port set: adjacent segments with
+// one set merge into a range, and each range becomes its minimal CIDRs.
+func (ev *matrixEval) cidrPorts(perAddr []uint32) []CIDRPorts {
+	var out []CIDRPorts
+	entry := map[uint32]int{}
+	flush := func(r AddrRange, id uint32) {
+		if id == noPortsID {
+			return
+		}
+		i, ok := entry[id]
+		if !ok {
+			i = len(out)
+			entry[id] = i
+			out = append(out, CIDRPorts{Ports: ev.tbl.sets[id]})
+		}
+		out[i].CIDRs = append(out[i].CIDRs, r.CIDRs()...)
+	}
+	for f := range ev.ci.addrs.families {
+		seg := &ev.ci.addrs.families[f]
+		var run AddrRange
+		runID := noPortsID
+		for i := range seg.starts {
+			r, a := seg.segment(i)
+			if id := perAddr[a]; i == 0 || id != runID {
+				if i > 0 {
+					flush(run, runID)
+				}
+				run, runID = r, id
+				continue
+			}
+			run.To = r.To
+		}
+		flush(run, runID)
+	}
+	// Ranges were appended in address order, so each entry's CIDRs are
+	// sorted and entries can be ordered by their first one.
+	sort.Slice(out, func(i, j int) bool { return out[i].CIDRs[0].Addr().Less(out[j].CIDRs[0].Addr()) })
+	return out
+}

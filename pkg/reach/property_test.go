@@ -1,0 +1,412 @@
+package reach_test
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/inventory"
+	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/reach"
+)
+
+var (
+	flagSnapshots = flag.Int("snapshots", 10000, "random snapshots the property test checks (-short: 500)")
+	flagSeed      = flag.Uint64("seed", 1, "seed of the property test's first snapshot; snapshot i uses seed+i")
+)
+
+// TestPropertyEngineMatchesReference generates random snapshots and checks,
+// with ipBlocks matching pod IPs and without:
+//   - every Verdict, pod to pod and between pods and outside addresses, in
+//     every detail the reference evaluator computes (isolation, the policies
+//     and rules involved, the reason), on every port where a verdict can
+//     change and every protocol;
+//   - the matrix, at pod and workload level, edge by edge and for outside
+//     addresses, against those verdicts: its port sets must equal exactly
+//     the ports the verdicts allow.
+func TestPropertyEngineMatchesReference(t *testing.T) {
+	n := *flagSnapshots
+	if testing.Short() && n > 500 {
+		n = 500
+	}
+	start := time.Now()
+	var next, probes atomic.Int64
+	var mu sync.Mutex
+	var failed []uint64
+	failures := map[uint64]error{}
+	var wg sync.WaitGroup
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(n) {
+					return
+				}
+				seed := *flagSeed + uint64(i)
+				pc := generateCase(randChooser{rand.New(rand.NewPCG(seed, 0))})
+				count, err := checkCase(pc)
+				probes.Add(int64(count))
+				if err != nil {
+					mu.Lock()
+					failed = append(failed, seed)
+					failures[seed] = err
+					mu.Unlock()
+					next.Store(int64(n)) // stop the others soon
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if len(failed) > 0 {
+		slices.Sort(failed)
+		seed := failed[0]
+		pc := generateCase(randChooser{rand.New(rand.NewPCG(seed, 0))})
+		t.Fatalf("seed %d: %v\nreproduce with: go test ./pkg/reach -run TestPropertyEngineMatchesReference -seed %d -snapshots 1\noutside addresses probed: %v\n%s",
+			seed, failures[seed], seed, pc.external, dumpSnapshot(pc.snap))
+	}
+	t.Logf("%d snapshots (seeds %d..%d), %d verdicts compared with the reference, in %v",
+		n, *flagSeed, *flagSeed+uint64(n)-1, probes.Load(), time.Since(start).Round(time.Millisecond))
+}
+
+// FuzzVerdict feeds the fuzzer's bytes to the same generator and checks.
+func FuzzVerdict(f *testing.F) {
+	f.Add([]byte{})
+	f.Add([]byte("\x02\x01\x01\x00\x03\x07\x05\x02\x04\x04\x01\x03\x02\x02\x03\x00\x01\x04"))
+	f.Add([]byte("network policies are additive; a pod may always reach itself"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		pc := generateCase(&byteChooser{data: data})
+		if _, err := checkCase(pc); err != nil {
+			t.Fatalf("%v\noutside addresses probed: %v\n%s", err, pc.external, dumpSnapshot(pc.snap))
+		}
+	})
+}
+
+// probe is one port of one protocol.
+type probe struct {
+	proto reach.Protocol
+	port  int32
+}
+
+// probePorts returns, per protocol, every port where some verdict may
+// change: 1, each range's first port and the one after its last, each named
+// port's number and the next. Between two of them every verdict is
+// constant, so checking these checks every port.
+func probePorts(snap *inventory.Snapshot) []probe {
+	points := map[probe]bool{}
+	add := func(proto reach.Protocol, ports ...int32) {
+		for _, p := range ports {
+			if p >= reach.MinPort && p <= reach.MaxPort {
+				points[probe{proto, p}] = true
+			}
+		}
+	}
+	for _, proto := range []reach.Protocol{reach.TCP, reach.UDP, reach.SCTP} {
+		add(proto, 1)
+	}
+	for _, np := range snap.Policies {
+		var ports []networkingv1.NetworkPolicyPort
+		for _, r := range np.Spec.Ingress {
+			ports = append(ports, r.Ports...)
+		}
+		for _, r := range np.Spec.Egress {
+			ports = append(ports, r.Ports...)
+		}
+		for _, p := range ports {
+			proto := reach.TCP
+			if p.Protocol != nil {
+				proto = reach.Protocol(*p.Protocol)
+			}
+			if p.Port == nil || p.Port.Type != intstr.Int {
+				continue
+			}
+			end := p.Port.IntVal
+			if p.EndPort != nil {
+				end = *p.EndPort
+			}
+			add(proto, p.Port.IntVal-1, p.Port.IntVal, end, end+1)
+		}
+	}
+	for _, p := range snap.Pods {
+		for _, c := range append(append([]corev1.Container{}, p.Spec.Containers...), p.Spec.InitContainers...) {
+			for _, cp := range c.Ports {
+				proto := reach.Protocol(cp.Protocol)
+				if proto == "" {
+					proto = reach.TCP
+				}
+				add(proto, cp.ContainerPort, cp.ContainerPort+1)
+			}
+		}
+	}
+	out := make([]probe, 0, len(points))
+	for p := range points {
+		out = append(out, p)
+	}
+	slices.SortFunc(out, func(a, b probe) int {
+		if a.proto != b.proto {
+			return strings.Compare(string(a.proto), string(b.proto))
+		}
+		return int(a.port - b.port)
+	})
+	return out
+}
+
+// portsAllowed turns verdicts at the probes into the port set they imply:
+// a probe's verdict holds up to the next probe of its protocol.
+func portsAllowed(probes []probe, allowed func(k int) bool) reach.PortSet {
+	var out reach.PortSet
+	for k, p := range probes {
+		if !allowed(k) {
+			continue
+		}
+		to := int32(reach.MaxPort)
+		if k+1 < len(probes) && probes[k+1].proto == p.proto {
+			to = probes[k+1].port - 1
+		}
+		out = out.Union(reach.PortsOf(p.proto, reach.PortRange{From: p.port, To: to}))
+	}
+	return out
+}
+
+// checkCase runs every check on one snapshot, with both options, and
+// returns how many verdicts it compared.
+func checkCase(pc propCase) (int, error) {
+	count := 0
+	for _, matchPods := range []bool{true, false} {
+		n, err := checkWithOptions(pc, reach.Options{IPBlockMatchesPods: matchPods})
+		count += n
+		if err != nil {
+			return count, fmt.Errorf("IPBlockMatchesPods=%v: %w", matchPods, err)
+		}
+	}
+	return count, nil
+}
+
+func checkWithOptions(pc propCase, opts reach.Options) (int, error) {
+	snap := pc.snap
+	m, err := reach.Build(snap, opts)
+	if err != nil {
+		return 0, fmt.Errorf("Build: %w", err)
+	}
+	probes := probePorts(snap)
+	pods := snap.Pods
+	var ext []netip.Addr
+	for _, s := range pc.external {
+		ext = append(ext, netip.MustParseAddr(s))
+	}
+
+	var errs []error
+	count := 0
+	check := func(src, dst reach.Endpoint, rsrc, rdst refEnd, p probe) bool {
+		count++
+		got := m.Verdict(src, dst, p.port, p.proto)
+		want := refEvaluate(snap, opts.IPBlockMatchesPods, rsrc, rdst, p.port, string(p.proto))
+		if diff := compareVerdict(got, want); diff != "" && len(errs) < 5 {
+			errs = append(errs, fmt.Errorf("%s -> %s %d/%s: %s", src, dst, p.port, p.proto, diff))
+		}
+		return got.Allowed
+	}
+	// allowed[i][j][k]: pod i to pod j; out[i][e][k], in[i][e][k]: pod i to
+	// and from address e.
+	allowed := make([][][]bool, len(pods))
+	out := make([][][]bool, len(pods))
+	in := make([][][]bool, len(pods))
+	for i := range pods {
+		allowed[i] = make([][]bool, len(pods))
+		for j := range pods {
+			allowed[i][j] = make([]bool, len(probes))
+			for k, p := range probes {
+				allowed[i][j][k] = check(reach.PodEndpoint(&pods[i]), reach.PodEndpoint(&pods[j]), refEnd{pod: &pods[i]}, refEnd{pod: &pods[j]}, p)
+			}
+		}
+		out[i] = make([][]bool, len(ext))
+		in[i] = make([][]bool, len(ext))
+		for e, a := range ext {
+			out[i][e] = make([]bool, len(probes))
+			in[i][e] = make([]bool, len(probes))
+			for k, p := range probes {
+				out[i][e][k] = check(reach.PodEndpoint(&pods[i]), reach.IPEndpoint(a), refEnd{pod: &pods[i]}, refEnd{ip: a.String()}, p)
+				in[i][e][k] = check(reach.IPEndpoint(a), reach.PodEndpoint(&pods[i]), refEnd{ip: a.String()}, refEnd{pod: &pods[i]}, p)
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return count, errors.Join(errs...)
+	}
+
+	for _, level := range []reach.Level{reach.ByPod, reach.ByWorkload} {
+		if err := checkMatrix(m.Matrix(level), level, pods, ext, probes, allowed, out, in); err != nil {
+			return count, fmt.Errorf("matrix by %s: %w", level, err)
+		}
+	}
+	return count, nil
+}
+
+// checkMatrix compares a matrix with the verdicts it must summarise.
+func checkMatrix(mx *reach.Matrix, level reach.Level, pods []corev1.Pod, ext []netip.Addr, probes []probe, allowed, out, in [][][]bool) error {
+	// Which node each pod belongs to, by the documented rule.
+	nodeOf := map[inventory.Workload]int{}
+	for n, node := range mx.Nodes {
+		if n > 0 {
+			prev := mx.Nodes[n-1]
+			if prev.Namespace > node.Namespace || prev.Namespace == node.Namespace &&
+				(prev.Kind > node.Kind || prev.Kind == node.Kind && prev.Name >= node.Name) {
+				return fmt.Errorf("nodes %d and %d out of order: %v, %v", n-1, n, prev, node)
+			}
+		}
+		nodeOf[inventory.Workload{Namespace: node.Namespace, Kind: node.Kind, Name: node.Name}] = n
+	}
+	members := make([][]int, len(mx.Nodes))
+	for i := range pods {
+		w := inventory.Workload{Namespace: pods[i].Namespace, Kind: "Pod", Name: pods[i].Name}
+		if level == reach.ByWorkload {
+			w = inventory.WorkloadOf(&pods[i])
+		}
+		n, ok := nodeOf[w]
+		if !ok {
+			return fmt.Errorf("pod %s/%s: no node %v", pods[i].Namespace, pods[i].Name, w)
+		}
+		members[n] = append(members[n], i)
+	}
+	for n, node := range mx.Nodes {
+		var names []string
+		for _, i := range members[n] {
+			names = append(names, pods[i].Name)
+		}
+		slices.Sort(names)
+		if !slices.Equal(names, node.Pods) {
+			return fmt.Errorf("node %v: got pods %v, want %v", node, node.Pods, names)
+		}
+	}
+
+	edges := map[[2]int]reach.PortSet{}
+	for e, edge := range mx.Edges {
+		if edge.Ports.IsEmpty() {
+			return fmt.Errorf("edge %d->%d has no ports", edge.From, edge.To)
+		}
+		if e > 0 {
+			prev := mx.Edges[e-1]
+			if prev.From > edge.From || prev.From == edge.From && prev.To >= edge.To {
+				return fmt.Errorf("edges %d and %d out of order", e-1, e)
+			}
+		}
+		edges[[2]int{edge.From, edge.To}] = edge.Ports
+	}
+	for a := range mx.Nodes {
+		for b := range mx.Nodes {
+			want := portsAllowed(probes, func(k int) bool {
+				for _, i := range members[a] {
+					for _, j := range members[b] {
+						if i != j && allowed[i][j][k] {
+							return true
+						}
+					}
+				}
+				return false
+			})
+			if got := edges[[2]int{a, b}]; !got.Equal(want) {
+				return fmt.Errorf("edge %s/%s -> %s/%s: got %v, want %v", mx.Nodes[a].Namespace, mx.Nodes[a].Name, mx.Nodes[b].Namespace, mx.Nodes[b].Name, got, want)
+			}
+		}
+	}
+
+	if len(mx.External) != len(mx.Nodes) {
+		return fmt.Errorf("got %d external entries, want one per node (%d)", len(mx.External), len(mx.Nodes))
+	}
+	for n, access := range mx.External {
+		for e, a := range ext {
+			for _, side := range []struct {
+				name     string
+				entries  []reach.CIDRPorts
+				verdicts [][][]bool
+			}{{"egress", access.Egress, out}, {"ingress", access.Ingress, in}} {
+				got, err := portsFor(side.entries, a)
+				if err != nil {
+					return fmt.Errorf("node %s/%s %s: %w", mx.Nodes[n].Namespace, mx.Nodes[n].Name, side.name, err)
+				}
+				want := portsAllowed(probes, func(k int) bool {
+					for _, i := range members[n] {
+						if side.verdicts[i][e][k] {
+							return true
+						}
+					}
+					return false
+				})
+				if !got.Equal(want) {
+					return fmt.Errorf("node %s/%s %s with %s: got %v, want %v", mx.Nodes[n].Namespace, mx.Nodes[n].Name, side.name, a, got, want)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// portsFor finds the port set of the one entry whose CIDRs contain a.
+func portsFor(entries []reach.CIDRPorts, a netip.Addr) (reach.PortSet, error) {
+	var found []reach.PortSet
+	for _, e := range entries {
+		for _, c := range e.CIDRs {
+			if c.Contains(a) {
+				found = append(found, e.Ports)
+			}
+		}
+	}
+	switch len(found) {
+	case 0:
+		return reach.PortSet{}, nil
+	case 1:
+		return found[0], nil
+	}
+	return reach.PortSet{}, fmt.Errorf("%s is in %d CIDRs, want at most one", a, len(found))
+}
+
+var refReasons = map[string]string{
+	"external":     reach.ReasonExternal,
+	"self":         reach.ReasonSelf,
+	"hostNetwork":  reach.ReasonHostNetwork,
+	"not isolated": reach.ReasonNotIsolated,
+	"allowed":      reach.ReasonAllowed,
+	"no rule":      reach.ReasonNoRule,
+}
+
+// compareVerdict lists how an engine verdict differs from the reference's.
+func compareVerdict(got reach.Verdict, want refVerdict) string {
+	var diffs []string
+	if got.Allowed != want.allowed {
+		diffs = append(diffs, fmt.Sprintf("got %s, want %s", allowedText(got.Allowed), allowedText(want.allowed)))
+	}
+	for _, side := range []struct {
+		name string
+		got  reach.Direction
+		want refSide
+	}{{"egress", got.Egress, want.egress}, {"ingress", got.Ingress, want.ingress}} {
+		g, w := side.got, side.want
+		var isolatedBy, allowedBy []string
+		for _, r := range g.IsolatedBy {
+			isolatedBy = append(isolatedBy, r.String())
+		}
+		for _, r := range g.AllowedBy {
+			allowedBy = append(allowedBy, fmt.Sprintf("%s#%d", r.Policy, r.Rule))
+		}
+		if g.Evaluated != w.evaluated || g.Isolated != w.isolated || g.Allowed != w.allowed || g.Reason != refReasons[w.why] ||
+			!slices.Equal(isolatedBy, w.isolatedBy) || !slices.Equal(allowedBy, w.allowedBy) {
+			diffs = append(diffs, fmt.Sprintf("%s: got evaluated=%v isolated=%v allowed=%v by %v %v (%q), want evaluated=%v isolated=%v allowed=%v by %v %v (%q)",
+				side.name, g.Evaluated, g.Isolated, g.Allowed, isolatedBy, allowedBy, g.Reason,
+				w.evaluated, w.isolated, w.allowed, w.isolatedBy, w.allowedBy, refReasons[w.why]))
+		}
+	}
+	return strings.Join(diffs, "; ")
+}

@@ -1,0 +1,167 @@
+package reach
+
+import (
+	"sort"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// SelectedPods returns the snapshot's pods a policy applies to, sorted by
+// name: pods of its namespace matching spec.podSelector, never hostNetwork
+// pods. It returns nil for a policy the model does not hold.
+func (m *Model) SelectedPods(ref PolicyRef) []*corev1.Pod {
+	for _, pi := range m.byNamespace[ref.Namespace] {
+		pol := &m.policies[pi]
+		if pol.ref != ref {
+			continue
+		}
+		var out []*corev1.Pod
+		for i := range m.pods {
+			if m.selects(pol, &m.pods[i]) {
+				out = append(out, m.pods[i].pod)
+			}
+		}
+		sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+		return out
+	}
+	return nil
+}
+
+// RuleRef names one rule of a policy.
+type RuleRef struct {
+	Policy PolicyRef `json:"policy"`
+	// Direction is "ingress" or "egress"; Rule the 0-based index in it.
+	Direction string `json:"direction"`
+	Rule      int    `json:"rule"`
+}
+
+// Redundancy lists what can go without changing anything.
+type Redundancy struct {
+	// Policies whose removal changes no pod's ingress or egress allowances.
+	// Policies that select no pod are left out (they are unused, not
+	// redundant).
+	Policies []PolicyRef
+	// Rules whose removal changes nothing, in policies that stay. A policy
+	// reported whole does not have its rules reported too.
+	Rules []RuleRef
+}
+
+// Redundancy finds redundant policies and rules with the engine, on
+// equivalence classes: a policy is redundant when, for every class it
+// selects and every direction it isolates, the ports allowed toward every
+// class and every address range are the same without it, including whether
+// the class stays isolated at all. Comparing each side on its own is
+// stricter than comparing verdicts: a policy whose effect another
+// namespace's policies happen to mask is still reported as needed, so
+// nothing reported here can change a verdict when removed.
+//
+// Removing two redundant policies together can matter (two copies of one
+// policy are each redundant); the audit reports exact copies separately.
+func (m *Model) Redundancy() Redundancy {
+	ci := m.classIndex()
+	ev := newMatrixEval(m, ci)
+	var out Redundancy
+	for pi := range m.policies {
+		pol := &m.policies[pi]
+		selected, whole := false, true
+		for c := range ci.classes {
+			for d := range ci.classes[c].selectedBy {
+				if containsInt(ci.classes[c].selectedBy[d], pi) {
+					selected = true
+					whole = whole && ev.sameWithout(dir(d), c, pi, -1)
+				}
+			}
+		}
+		if !selected {
+			continue
+		}
+		if whole {
+			out.Policies = append(out.Policies, pol.ref)
+			continue
+		}
+		for d := range pol.rules {
+			for ri := range pol.rules[d] {
+				redundant := true
+				for c := range ci.classes {
+					if containsInt(ci.classes[c].selectedBy[d], pi) && !ev.sameWithout(dir(d), c, pi, ri) {
+						redundant = false
+						break
+					}
+				}
+				if redundant {
+					name := "ingress"
+					if dir(d) == egress {
+						name = "egress"
+					}
+					out.Rules = append(out.Rules, RuleRef{Policy: pol.ref, Direction: name, Rule: pol.rules[d][ri].index})
+				}
+			}
+		}
+	}
+	return out
+}
+
+// sameWithout says whether class c's allowances in direction d stay the
+// same without policy skip (or only without its rule skipRule, when >= 0).
+func (ev *matrixEval) sameWithout(d dir, c, skip, skipRule int) bool {
+	cl := &ev.ci.classes[c]
+	p := ev.profile[d][c]
+	withRows, withAddrs := ev.rows[d][p], ev.ext[d][p]
+	subjectNamed := -1
+	if d == ingress {
+		subjectNamed = cl.named
+	}
+	// A pod's traffic to itself is always allowed, so a class of one pod
+	// never sees its own entry.
+	self := -1
+	if cl.pods == 1 {
+		self = c
+	}
+	if skipRule >= 0 {
+		except := ruleID{skip, skipRule}
+		return equalIDs(withRows, ev.classRowExcept(d, cl.selectedBy[d], subjectNamed, except), self) &&
+			equalIDs(withAddrs, ev.addrRowExcept(d, cl.selectedBy[d], subjectNamed, except), -1)
+	}
+	var rest []int
+	for _, pi := range cl.selectedBy[d] {
+		if pi != skip {
+			rest = append(rest, pi)
+		}
+	}
+	if len(rest) == 0 {
+		// The class would no longer be isolated: everything is allowed.
+		return allIDs(withRows, self) && allIDs(withAddrs, -1)
+	}
+	return equalIDs(withRows, ev.classRow(d, rest, subjectNamed), self) && equalIDs(withAddrs, ev.addrRow(d, rest, subjectNamed), -1)
+}
+
+func containsInt(list []int, v int) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// allIDs and equalIDs compare rows of port-set IDs, skipping index skip.
+func allIDs(ids []uint32, skip int) bool {
+	for i, id := range ids {
+		if id != allPortsID && i != skip {
+			return false
+		}
+	}
+	return true
+}
+
+func equalIDs(a, b []uint32, skip int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] && i != skip {
+			return false
+		}
+	}
+	return true
+}

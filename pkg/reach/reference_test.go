@@ -1,0 +1,298 @@
+package reach_test
+
+// The reference evaluator: the NetworkPolicy rules of SEMANTICS.md read as
+// literally as possible and applied to one pod pair at a time. It shares no
+// code with the engine on purpose: its own selector matching, its own port
+// matching, and the standard library's net.ParseCIDR instead of net/netip,
+// so a bug has to be made twice, independently, to go unnoticed. It is slow
+// and simple; keep it that way.
+
+import (
+	"net"
+	"strconv"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/inventory"
+)
+
+// refEnd is a pod of the snapshot or an address outside the cluster.
+type refEnd struct {
+	pod *corev1.Pod
+	ip  string
+}
+
+type refSide struct {
+	evaluated, isolated, allowed bool
+	isolatedBy                   []string // "ns/name" in snapshot order
+	allowedBy                    []string // "ns/name#rule"
+	// why is one of external, self, hostNetwork, not isolated, allowed,
+	// no rule.
+	why string
+}
+
+type refVerdict struct {
+	allowed         bool
+	egress, ingress refSide
+}
+
+func refEvaluate(snap *inventory.Snapshot, ipBlockMatchesPods bool, src, dst refEnd, port int32, proto string) refVerdict {
+	self := src.pod != nil && dst.pod != nil && src.pod.Namespace == dst.pod.Namespace && src.pod.Name == dst.pod.Name
+	var v refVerdict
+	v.egress = refSideOf(snap, ipBlockMatchesPods, "Egress", src, dst, dst, self, port, proto)
+	v.ingress = refSideOf(snap, ipBlockMatchesPods, "Ingress", dst, src, dst, self, port, proto)
+	v.allowed = v.egress.allowed && v.ingress.allowed
+	return v
+}
+
+// refSideOf: traffic leaving subject (Egress) or reaching it (Ingress) is
+// allowed iff no policy isolates subject in that direction or some rule of
+// such a policy allows it.
+func refSideOf(snap *inventory.Snapshot, ipBlockMatchesPods bool, direction string, subject, other, dst refEnd, self bool, port int32, proto string) refSide {
+	// Addresses, a pod talking to itself and hostNetwork pods are outside
+	// NetworkPolicy's reach.
+	switch {
+	case subject.pod == nil:
+		return refSide{allowed: true, why: "external"}
+	case self:
+		return refSide{allowed: true, why: "self"}
+	case subject.pod.Spec.HostNetwork:
+		return refSide{allowed: true, why: "hostNetwork"}
+	}
+	side := refSide{evaluated: true}
+	for i := range snap.Policies {
+		np := &snap.Policies[i]
+		if np.Namespace != subject.pod.Namespace || !refSelectorMatches(&np.Spec.PodSelector, subject.pod.Labels) || !refHasType(np, direction) {
+			continue
+		}
+		side.isolated = true
+		name := np.Namespace + "/" + np.Name
+		side.isolatedBy = append(side.isolatedBy, name)
+		type ruleView struct {
+			peers []networkingv1.NetworkPolicyPeer
+			ports []networkingv1.NetworkPolicyPort
+		}
+		var rules []ruleView
+		if direction == "Ingress" {
+			for _, r := range np.Spec.Ingress {
+				rules = append(rules, ruleView{r.From, r.Ports})
+			}
+		} else {
+			for _, r := range np.Spec.Egress {
+				rules = append(rules, ruleView{r.To, r.Ports})
+			}
+		}
+		for ri, r := range rules {
+			if refPeersMatch(snap, ipBlockMatchesPods, np, r.peers, other) && refPortsMatch(r.ports, dst, port, proto) {
+				side.allowedBy = append(side.allowedBy, name+"#"+strconv.Itoa(ri))
+			}
+		}
+	}
+	side.allowed = !side.isolated || len(side.allowedBy) > 0
+	switch {
+	case !side.isolated:
+		side.why = "not isolated"
+	case side.allowed:
+		side.why = "allowed"
+	default:
+		side.why = "no rule"
+	}
+	return side
+}
+
+// refHasType applies the API server's defaulting of policyTypes.
+func refHasType(np *networkingv1.NetworkPolicy, direction string) bool {
+	if len(np.Spec.PolicyTypes) == 0 {
+		return direction == "Ingress" || len(np.Spec.Egress) > 0
+	}
+	for _, t := range np.Spec.PolicyTypes {
+		if string(t) == direction {
+			return true
+		}
+	}
+	return false
+}
+
+func refPeersMatch(snap *inventory.Snapshot, ipBlockMatchesPods bool, np *networkingv1.NetworkPolicy, peers []networkingv1.NetworkPolicyPeer, other refEnd) bool {
+	if len(peers) == 0 {
+		return true // every source or destination, in or out of the cluster
+	}
+	for _, peer := range peers {
+		if refPeerMatches(snap, ipBlockMatchesPods, np, peer, other) {
+			return true
+		}
+	}
+	return false
+}
+
+func refPeerMatches(snap *inventory.Snapshot, ipBlockMatchesPods bool, np *networkingv1.NetworkPolicy, peer networkingv1.NetworkPolicyPeer, other refEnd) bool {
+	if peer.IPBlock != nil {
+		var ips []string
+		if other.pod == nil {
+			ips = []string{other.ip}
+		} else {
+			// hostNetwork pods carry node IPs: ipBlocks see them like any
+			// outside address, whatever the option says about pod IPs.
+			if !ipBlockMatchesPods && !other.pod.Spec.HostNetwork {
+				return false
+			}
+			ips = refPodIPs(other.pod)
+		}
+		for _, ip := range ips {
+			if refInBlock(peer.IPBlock, net.ParseIP(ip)) {
+				return true
+			}
+		}
+		return false
+	}
+	if other.pod == nil || other.pod.Spec.HostNetwork {
+		return false
+	}
+	if peer.NamespaceSelector == nil {
+		if other.pod.Namespace != np.Namespace {
+			return false
+		}
+	} else if !refSelectorMatches(peer.NamespaceSelector, refNamespaceLabels(snap, other.pod.Namespace)) {
+		return false
+	}
+	return peer.PodSelector == nil || refSelectorMatches(peer.PodSelector, other.pod.Labels)
+}
+
+func refInBlock(b *networkingv1.IPBlock, ip net.IP) bool {
+	// net.ParseCIDR masks the address, which is what a non-canonical CIDR
+	// such as 10.0.0.5/0 means.
+	_, cidr, err := net.ParseCIDR(b.CIDR)
+	if err != nil || ip == nil || !cidr.Contains(ip) {
+		return false
+	}
+	for _, e := range b.Except {
+		if _, ex, err := net.ParseCIDR(e); err == nil && ex.Contains(ip) {
+			return false
+		}
+	}
+	return true
+}
+
+func refPodIPs(p *corev1.Pod) []string {
+	var ips []string
+	for _, ip := range p.Status.PodIPs {
+		ips = append(ips, ip.IP)
+	}
+	if len(ips) == 0 && p.Status.PodIP != "" {
+		ips = append(ips, p.Status.PodIP)
+	}
+	return ips
+}
+
+func refNamespaceLabels(snap *inventory.Snapshot, name string) map[string]string {
+	out := map[string]string{"kubernetes.io/metadata.name": name}
+	for _, ns := range snap.Namespaces {
+		if ns.Name == name {
+			for k, v := range ns.Labels {
+				out[k] = v
+			}
+			out["kubernetes.io/metadata.name"] = name
+		}
+	}
+	return out
+}
+
+// refSelectorMatches: matchLabels and matchExpressions all hold; NotIn and
+// DoesNotExist hold for objects lacking the key.
+func refSelectorMatches(sel *metav1.LabelSelector, labels map[string]string) bool {
+	for k, v := range sel.MatchLabels {
+		if got, ok := labels[k]; !ok || got != v {
+			return false
+		}
+	}
+	for _, e := range sel.MatchExpressions {
+		v, has := labels[e.Key]
+		in := false
+		for _, want := range e.Values {
+			in = in || (has && v == want)
+		}
+		switch e.Operator {
+		case metav1.LabelSelectorOpIn:
+			if !in {
+				return false
+			}
+		case metav1.LabelSelectorOpNotIn:
+			if in {
+				return false
+			}
+		case metav1.LabelSelectorOpExists:
+			if !has {
+				return false
+			}
+		case metav1.LabelSelectorOpDoesNotExist:
+			if has {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func refPortsMatch(ports []networkingv1.NetworkPolicyPort, dst refEnd, port int32, proto string) bool {
+	if len(ports) == 0 {
+		return true // every port of every protocol
+	}
+	for _, p := range ports {
+		want := "TCP"
+		if p.Protocol != nil {
+			want = string(*p.Protocol)
+		}
+		if want != proto {
+			continue
+		}
+		if p.Port == nil {
+			return true
+		}
+		if p.Port.Type == intstr.Int {
+			end := p.Port.IntVal
+			if p.EndPort != nil {
+				end = *p.EndPort
+			}
+			if p.Port.IntVal <= port && port <= end {
+				return true
+			}
+			continue
+		}
+		if refNamedPort(dst, p.Port.StrVal, proto) == port {
+			return true
+		}
+	}
+	return false
+}
+
+// refNamedPort resolves a port name on the destination: its containers and
+// sidecars (init containers with restartPolicy Always). An address, or a
+// hostNetwork pod, has no named ports. 0 means unresolved.
+func refNamedPort(dst refEnd, name, proto string) int32 {
+	if dst.pod == nil || dst.pod.Spec.HostNetwork {
+		return 0
+	}
+	containers := append([]corev1.Container{}, dst.pod.Spec.Containers...)
+	for _, c := range dst.pod.Spec.InitContainers {
+		if c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways {
+			containers = append(containers, c)
+		}
+	}
+	for _, c := range containers {
+		for _, cp := range c.Ports {
+			p := string(cp.Protocol)
+			if p == "" {
+				p = "TCP"
+			}
+			if cp.Name == name && p == proto {
+				return cp.ContainerPort
+			}
+		}
+	}
+	return 0
+}

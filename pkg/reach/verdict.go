@@ -1,0 +1,251 @@
+package reach
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// Endpoint is one end of a connection: a pod of the snapshot, or an address
+// outside the policy model. Exactly one of Pod and IP is set.
+type Endpoint struct {
+	// Pod is matched to the snapshot's pod by namespace and name; a pod the
+	// snapshot lacks is judged on its own labels, ports and IPs.
+	Pod *corev1.Pod
+	// IP is treated as outside the cluster even if a pod holds it: it is
+	// what a client outside the pod network looks like.
+	IP netip.Addr
+}
+
+// PodEndpoint returns the endpoint for a pod.
+func PodEndpoint(p *corev1.Pod) Endpoint { return Endpoint{Pod: p} }
+
+// IPEndpoint returns the endpoint for an address outside the policy model.
+func IPEndpoint(a netip.Addr) Endpoint { return Endpoint{IP: a} }
+
+// String renders "ns/pod" or the IP.
+func (e Endpoint) String() string {
+	switch {
+	case e.Pod != nil:
+		return e.Pod.Namespace + "/" + e.Pod.Name
+	case e.IP.IsValid():
+		return e.IP.String()
+	}
+	return "<no endpoint>"
+}
+
+// Verdict says whether traffic may flow and why, one Direction per side:
+// NetworkPolicy allows a connection only if the source's egress and the
+// destination's ingress both allow it.
+type Verdict struct {
+	From     string   `json:"from"`
+	To       string   `json:"to"`
+	Port     int32    `json:"port"`
+	Protocol Protocol `json:"protocol"`
+	Allowed  bool     `json:"allowed"`
+	// Egress is the source side, Ingress the destination side.
+	Egress  Direction `json:"egress"`
+	Ingress Direction `json:"ingress"`
+}
+
+// Direction is one side's part of a Verdict.
+type Direction struct {
+	Subject string `json:"subject"` // "ns/pod" or the IP
+	// Evaluated is false when the side is outside the policy model (an
+	// address, a hostNetwork pod, or a pod talking to itself); such a side
+	// always allows, and Reason says why.
+	Evaluated bool `json:"evaluated"`
+	Isolated  bool `json:"isolated"`
+	// IsolatedBy lists the policies selecting the pod with this direction in
+	// their effective policyTypes, sorted.
+	IsolatedBy []PolicyRef `json:"isolatedBy,omitempty"`
+	Allowed    bool        `json:"allowed"`
+	// AllowedBy lists every rule that allows the traffic, sorted by policy
+	// then rule: policies are additive, so all of them would have to go.
+	AllowedBy []RuleMatch `json:"allowedBy,omitempty"`
+	Reason    string      `json:"reason"`
+}
+
+// Reasons a Direction gives.
+const (
+	ReasonNotIsolated = "not isolated"
+	ReasonNoRule      = "isolated; no rule allows it"
+	ReasonAllowed     = "allowed"
+	ReasonHostNetwork = "hostNetwork pod: outside NetworkPolicy control"
+	ReasonExternal    = "external address: no policy applies"
+	ReasonSelf        = "a pod may always reach itself"
+)
+
+// RuleMatch is one rule allowing a connection.
+type RuleMatch struct {
+	Policy PolicyRef `json:"policy"`
+	Rule   int       `json:"rule"` // 0-based index in spec.ingress or spec.egress
+	// Peer describes the matching peer(s), e.g. "namespaceSelector ns=x,
+	// podSelector app=a", "ipBlock 10.0.0.0/8 except 10.1.0.0/16" or "any peer".
+	Peer string `json:"peer"`
+	// Port describes the matching port entries, e.g. "80/TCP", "80-90/TCP",
+	// "http(=8080)/TCP", "all/UDP" or "all ports".
+	Port string `json:"port"`
+}
+
+// party is an Endpoint resolved against the model.
+type party struct {
+	pod *podInfo // nil for an address
+	ip  netip.Addr
+}
+
+func (m *Model) party(e Endpoint) party {
+	if e.Pod == nil {
+		return party{ip: e.IP.Unmap()}
+	}
+	if i, ok := m.podIndex[e.Pod.Namespace+"/"+e.Pod.Name]; ok {
+		return party{pod: &m.pods[i]}
+	}
+	// Unparsable IPs are dropped: such a pod matches no ipBlock.
+	info, _ := newPodInfo(e.Pod)
+	return party{pod: &info}
+}
+
+func (p party) String() string {
+	if p.pod != nil {
+		return p.pod.ref
+	}
+	return p.ip.String()
+}
+
+// Verdict decides whether src may send to dst on port/proto. port must be
+// 1-65535 and proto TCP, UDP or SCTP; other probes match no rule.
+func (m *Model) Verdict(src, dst Endpoint, port int32, proto Protocol) Verdict {
+	s, d := m.party(src), m.party(dst)
+	self := s.pod != nil && d.pod != nil && s.pod.ref == d.pod.ref
+	v := Verdict{From: s.String(), To: d.String(), Port: port, Protocol: proto}
+	v.Egress = m.direction(egress, s, d, d, self, port, proto)
+	v.Ingress = m.direction(ingress, d, s, d, self, port, proto)
+	v.Allowed = v.Egress.Allowed && v.Ingress.Allowed
+	return v
+}
+
+// direction evaluates one side: subject is the pod whose policies apply,
+// other the far end, dst the end whose named ports count.
+func (m *Model) direction(d dir, subject, other, dst party, self bool, port int32, proto Protocol) Direction {
+	out := Direction{Subject: subject.String(), Allowed: true}
+	switch {
+	case subject.pod == nil:
+		out.Reason = ReasonExternal
+		return out
+	case self:
+		// Traffic that never leaves the pod's network namespace is never
+		// filtered by NetworkPolicy.
+		out.Reason = ReasonSelf
+		return out
+	case subject.pod.hostNetwork:
+		out.Reason = ReasonHostNetwork
+		return out
+	}
+	out.Evaluated = true
+	out.Allowed = false
+	for _, pi := range m.byNamespace[subject.pod.ns] {
+		pol := &m.policies[pi]
+		if !pol.isolates[d] || !m.selects(pol, subject.pod) {
+			continue
+		}
+		out.Isolated = true
+		out.IsolatedBy = append(out.IsolatedBy, pol.ref)
+		for ri := range pol.rules[d] {
+			r := &pol.rules[d][ri]
+			peerText, ok := m.matchingPeers(pol, r, other)
+			if !ok {
+				continue
+			}
+			portText, ok := r.matchingPorts(dst, port, proto)
+			if !ok {
+				continue
+			}
+			out.AllowedBy = append(out.AllowedBy, RuleMatch{Policy: pol.ref, Rule: r.index, Peer: peerText, Port: portText})
+		}
+	}
+	sort.Slice(out.IsolatedBy, func(i, j int) bool { return out.IsolatedBy[i].less(out.IsolatedBy[j]) })
+	sort.SliceStable(out.AllowedBy, func(i, j int) bool {
+		a, b := out.AllowedBy[i], out.AllowedBy[j]
+		if a.Policy != b.Policy {
+			return a.Policy.less(b.Policy)
+		}
+		return a.Rule < b.Rule
+	})
+	switch {
+	case !out.Isolated:
+		out.Allowed, out.Reason = true, ReasonNotIsolated
+	case len(out.AllowedBy) > 0:
+		out.Allowed, out.Reason = true, ReasonAllowed
+	default:
+		out.Reason = ReasonNoRule
+	}
+	return out
+}
+
+// matchingPeers returns the text of the rule's peers that match other.
+func (m *Model) matchingPeers(pol *policy, r *rule, other party) (string, bool) {
+	if len(r.peers) == 0 {
+		return "any peer", true
+	}
+	var texts []string
+	for i := range r.peers {
+		if m.peerMatches(pol, &r.peers[i], other) {
+			texts = append(texts, r.peers[i].text)
+		}
+	}
+	return strings.Join(texts, "; "), len(texts) > 0
+}
+
+func (m *Model) peerMatches(pol *policy, pr *peer, other party) bool {
+	if pr.block < 0 {
+		return other.pod != nil && m.selectorPeerMatches(pol, pr, other.pod)
+	}
+	b := &m.blocks[pr.block]
+	if other.pod == nil {
+		return b.contains(other.ip)
+	}
+	if !m.ipBlockSeesPod(other.pod) {
+		return false
+	}
+	// A dual-stack pod is matched if any of its addresses is inside.
+	for _, ip := range other.pod.ips {
+		if b.contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// matchingPorts returns the text of the rule's port entries that contain
+// port/proto, named ports resolved on dst.
+func (r *rule) matchingPorts(dst party, port int32, proto Protocol) (string, bool) {
+	if port < MinPort || port > MaxPort || proto.index() < 0 {
+		return "", false
+	}
+	if len(r.ports) == 0 {
+		return "all ports", true
+	}
+	var texts []string
+	for _, pm := range r.ports {
+		if pm.proto != proto {
+			continue
+		}
+		if pm.name == "" {
+			if pm.r.From <= port && port <= pm.r.To {
+				texts = append(texts, pm.text)
+			}
+			continue
+		}
+		if dst.pod == nil {
+			continue // toward an address a name means nothing
+		}
+		if n, ok := dst.pod.resolve(pm.name, proto); ok && n == port {
+			texts = append(texts, fmt.Sprintf("%s(=%d)/%s", pm.name, n, proto))
+		}
+	}
+	return strings.Join(texts, ", "), len(texts) > 0
+}

@@ -1,0 +1,107 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/inventory"
+	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/reach"
+)
+
+// Expectations is the file `kubectl netaudit verify --expect FILE` reads.
+type Expectations struct {
+	APIVersion   string        `json:"apiVersion,omitempty"`
+	Kind         string        `json:"kind,omitempty"`
+	Expectations []Expectation `json:"expectations"`
+}
+
+// Expectation is one statement about traffic: from, to and port, and
+// whether it should be allowed.
+type Expectation struct {
+	From     string `json:"from"`
+	To       string `json:"to"`
+	Port     int32  `json:"port"`
+	Protocol string `json:"protocol,omitempty"` // TCP when empty
+	// Allowed is a pointer so that a missing value is an error, not false.
+	Allowed *bool `json:"allowed"`
+}
+
+// VerifyReport is the document `kubectl netaudit verify -o json` writes.
+type VerifyReport struct {
+	APIVersion string           `json:"apiVersion"`
+	Kind       string           `json:"kind"`
+	Source     inventory.Source `json:"source"`
+	Passed     int              `json:"passed"`
+	Failed     int              `json:"failed"`
+	Results    []VerifyResult   `json:"results"`
+}
+
+// VerifyResult is one expectation with its actual verdict.
+type VerifyResult struct {
+	From     string         `json:"from"`
+	To       string         `json:"to"`
+	Port     int32          `json:"port"`
+	Protocol reach.Protocol `json:"protocol"`
+	Expected bool           `json:"expected"`
+	// Actual is true only if every pod pair is allowed.
+	Actual bool `json:"actual"`
+	// Partial is set when some but not all pod pairs of a workload are
+	// allowed: that fails both "allowed: true" and "allowed: false".
+	Partial bool   `json:"partial,omitempty"`
+	Pass    bool   `json:"pass"`
+	Result  string `json:"result"` // PASS or FAIL
+	// Reason is the explanation of the first pod pair that disagrees with
+	// the expectation, or of the first pair when all agree.
+	Reason string `json:"reason"`
+}
+
+// NewVerifyResult compares one expectation with its explanation.
+func NewVerifyResult(e *Explanation, expected bool) VerifyResult {
+	r := VerifyResult{From: e.From, To: e.To, Port: e.Port, Protocol: e.Protocol, Expected: expected, Actual: e.Allowed, Partial: e.Partial()}
+	r.Pass = !r.Partial && r.Actual == expected
+	r.Result = "FAIL"
+	if r.Pass {
+		r.Result = "PASS"
+	}
+	pick := e.Verdicts[0]
+	for _, v := range e.Verdicts {
+		if v.Allowed != expected {
+			pick = v
+			break
+		}
+	}
+	r.Reason = fmt.Sprintf("%s -> %s: egress: %s; ingress: %s", pick.From, pick.To, directionText(pick.Egress, "to"), directionText(pick.Ingress, "from"))
+	return r
+}
+
+// PrintVerifyTable writes one row per expectation and a summary line.
+func PrintVerifyTable(w io.Writer, r *VerifyReport, wide, noHeaders bool) error {
+	t := &Table{NoHeaders: noHeaders, Headers: []string{"RESULT", "FROM", "TO", "PORT", "EXPECTED", "ACTUAL"}}
+	if wide {
+		t.Headers = append(t.Headers, "REASON")
+	}
+	for _, res := range r.Results {
+		actual := allowedWord(res.Actual)
+		if res.Partial {
+			actual = "partial"
+		}
+		row := []string{res.Result, res.From, res.To, strconv.Itoa(int(res.Port)) + "/" + string(res.Protocol), allowedWord(res.Expected), actual}
+		if wide {
+			row = append(row, res.Reason)
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	if err := t.Render(w); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\n%d passed, %d failed\n", r.Passed, r.Failed)
+	return nil
+}
+
+func allowedWord(b bool) string {
+	if b {
+		return "allowed"
+	}
+	return "denied"
+}
