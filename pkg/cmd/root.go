@@ -41,6 +41,7 @@ const rootExample = `  # Inventory every NetworkPolicy of the current context
 // NewRootCommand builds `kubectl netaudit` and its subcommands.
 func NewRootCommand(streams genericiooptions.IOStreams) *cobra.Command {
 	inv := NewInventoryOptions(streams)
+	o := NewAuditOptions(inv)
 	root := &cobra.Command{
 		Use:           "netaudit",
 		Short:         "Audit Kubernetes NetworkPolicies: reachability, isolation gaps, stale and risky rules",
@@ -50,12 +51,14 @@ func NewRootCommand(streams genericiooptions.IOStreams) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Annotations:   map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl netaudit"},
-		// Until the audit lands, the front door shows what there is.
 		RunE: func(c *cobra.Command, args []string) error {
 			if len(args) > 0 {
 				return usageErrorf("unknown command %q for \"kubectl netaudit\"", args[0])
 			}
-			return c.Help()
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(c)
 		},
 	}
 	root.SetVersionTemplate("kubectl-netaudit {{.Version}}\n")
@@ -67,11 +70,18 @@ func NewRootCommand(streams genericiooptions.IOStreams) *cobra.Command {
 	})
 
 	inv.AddFlags(root.PersistentFlags())
+	o.AddFlags(root.Flags())
+	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "wide", "json", "yaml", "sarif", "markdown"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = root.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions([]string{"high", "medium", "low", "info", "none"}, cobra.ShellCompDirectiveNoFileComp))
 	addKlogVerbosity(root.PersistentFlags())
 	inv.registerCompletions(root)
 
 	root.AddCommand(
 		NewPoliciesCommand(inv),
+		NewMatrixCommand(inv),
+		NewExplainCommand(inv),
+		NewVerifyCommand(inv),
+		newChecksCommand(inv),
 		newVersionCommand(streams),
 		newCompletionCommand(streams),
 	)

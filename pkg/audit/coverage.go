@@ -1,0 +1,85 @@
+package audit
+
+import "sort"
+
+// Coverage says how much of the cluster the policies isolate.
+type Coverage struct {
+	Namespaces []NamespaceCoverage `json:"namespaces"`
+	Cluster    ClusterCoverage     `json:"cluster"`
+}
+
+// NamespaceCoverage is one namespace's share.
+type NamespaceCoverage struct {
+	Name            string `json:"name"`
+	Pods            int    `json:"pods"`
+	Policies        int    `json:"policies"`
+	IngressIsolated int    `json:"ingressIsolated"`
+	EgressIsolated  int    `json:"egressIsolated"`
+	// ReachableFrom lists other namespaces with a pod that can reach a pod here.
+	ReachableFrom []string `json:"reachableFrom"`
+	// ReachableFromOutside is true when an address outside the cluster can
+	// reach a pod here.
+	ReachableFromOutside bool `json:"reachableFromOutside"`
+}
+
+// ClusterCoverage sums the namespaces up.
+type ClusterCoverage struct {
+	Pods            int `json:"pods"`
+	IngressIsolated int `json:"ingressIsolated"`
+	EgressIsolated  int `json:"egressIsolated"`
+	// NamespacePairs counts ordered pairs of distinct namespaces with pods;
+	// ReachableNamespacePairs those where some pod of the first reaches some
+	// pod of the second.
+	NamespacePairs          int `json:"namespacePairs"`
+	ReachableNamespacePairs int `json:"reachableNamespacePairs"`
+	// Workloads, and those an address outside the cluster can reach.
+	Workloads                     int `json:"workloads"`
+	WorkloadsReachableFromOutside int `json:"workloadsReachableFromOutside"`
+}
+
+func coverage(in *Input) Coverage {
+	f := in.facts
+	c := Coverage{Namespaces: []NamespaceCoverage{}}
+	withPods := 0
+	for _, ns := range f.namespaces {
+		nc := NamespaceCoverage{Name: ns, Pods: len(f.podsByNS[ns]), Policies: len(f.policiesByNS[ns]), ReachableFrom: []string{}}
+		for _, p := range f.podsByNS[ns] {
+			if len(f.ingressBy[podKey(p)]) > 0 {
+				nc.IngressIsolated++
+			}
+			if len(f.egressBy[podKey(p)]) > 0 {
+				nc.EgressIsolated++
+			}
+		}
+		e := f.exposure(ns)
+		nc.ReachableFrom = append(nc.ReachableFrom, e.fromNamespaces...)
+		nc.ReachableFromOutside = e.fromOutside
+		c.Namespaces = append(c.Namespaces, nc)
+		c.Cluster.Pods += nc.Pods
+		c.Cluster.IngressIsolated += nc.IngressIsolated
+		c.Cluster.EgressIsolated += nc.EgressIsolated
+		c.Cluster.ReachableNamespacePairs += len(nc.ReachableFrom)
+		if nc.Pods > 0 {
+			withPods++
+		}
+	}
+	c.Cluster.NamespacePairs = withPods * (withPods - 1)
+	if withPods < 2 {
+		c.Cluster.NamespacePairs = 0
+	}
+	inScope := map[string]bool{}
+	for _, ns := range f.namespaces {
+		inScope[ns] = true
+	}
+	for i, n := range f.matrix.Nodes {
+		if !inScope[n.Namespace] {
+			continue
+		}
+		c.Cluster.Workloads++
+		if len(f.matrix.External[i].Ingress) > 0 {
+			c.Cluster.WorkloadsReachableFromOutside++
+		}
+	}
+	sort.Slice(c.Namespaces, func(i, j int) bool { return c.Namespaces[i].Name < c.Namespaces[j].Name })
+	return c
+}

@@ -1,0 +1,135 @@
+package audit
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/reach"
+)
+
+var _ = register(Check{
+	ID: "NA050", Name: "dns-blocked", Severity: High,
+	Summary: "An egress-isolated workload cannot reach cluster DNS (kube-dns/CoreDNS) over both UDP and TCP: name lookups fail.",
+	Run:     dnsBlocked,
+})
+
+// dnsTarget is a DNS server pod and the ports it serves on.
+type dnsTarget struct {
+	pod       *corev1.Pod
+	udp, tcp  int32
+	synthetic bool
+}
+
+// dnsTargets finds kube-dns/CoreDNS pods (k8s-app=kube-dns in kube-system)
+// and the container ports they really serve on (CoreDNS may listen on a
+// port other than the Service's 53). Without any, a standard CoreDNS pod is
+// assumed so manifests without kube-system can still be checked.
+func dnsTargets(in *Input) []dnsTarget {
+	var out []dnsTarget
+	for _, p := range in.facts.podsByNS[metav1.NamespaceSystem] {
+		if p.Labels["k8s-app"] != "kube-dns" || p.Spec.HostNetwork {
+			continue
+		}
+		t := dnsTarget{pod: p, udp: 53, tcp: 53}
+		for _, c := range p.Spec.Containers {
+			for _, cp := range c.Ports {
+				switch {
+				case cp.Protocol == corev1.ProtocolUDP && (cp.Name == "dns" || cp.ContainerPort == 53):
+					t.udp = cp.ContainerPort
+				case (cp.Protocol == corev1.ProtocolTCP || cp.Protocol == "") && (cp.Name == "dns-tcp" || cp.ContainerPort == 53):
+					t.tcp = cp.ContainerPort
+				}
+			}
+		}
+		out = append(out, t)
+	}
+	if len(out) == 0 {
+		out = append(out, dnsTarget{synthetic: true, udp: 53, tcp: 53, pod: &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Namespace: metav1.NamespaceSystem, Name: "coredns (assumed)", Labels: map[string]string{"k8s-app": "kube-dns"}},
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "coredns", Ports: []corev1.ContainerPort{
+				{Name: "dns", ContainerPort: 53, Protocol: corev1.ProtocolUDP},
+				{Name: "dns-tcp", ContainerPort: 53, Protocol: corev1.ProtocolTCP},
+			}}}},
+		}})
+	}
+	return out
+}
+
+func dnsBlocked(in *Input) []Finding {
+	targets := dnsTargets(in)
+	var isolated []*corev1.Pod
+	for _, ns := range in.facts.namespaces {
+		for _, p := range in.facts.podsByNS[ns] {
+			if len(in.facts.egressBy[podKey(p)]) > 0 {
+				isolated = append(isolated, p)
+			}
+		}
+	}
+	order, pods := workloadsOf(isolated)
+	var out []Finding
+	for _, w := range order {
+		// Pods of one workload normally share a verdict; check each and
+		// report the first that fails, naming it.
+		var missing []string
+		var culprit *corev1.Pod
+		for _, p := range pods[w] {
+			missing = missingDNS(in.Model, p, targets)
+			if len(missing) > 0 {
+				culprit = p
+				break
+			}
+		}
+		if culprit == nil {
+			continue
+		}
+		var by []string
+		for _, r := range in.facts.egressBy[podKey(culprit)] {
+			by = append(by, r.String())
+		}
+		sort.Strings(by)
+		target := "kube-system/" + targets[0].pod.Name
+		if targets[0].synthetic {
+			target = "CoreDNS (no kube-dns pods in the inventory; assumed kube-system pods labelled k8s-app=kube-dns on 53/UDP and 53/TCP)"
+		}
+		out = append(out, Finding{
+			Severity: High,
+			Message: fmt.Sprintf("%s is egress-isolated (by %s) and cannot reach cluster DNS on %s: name lookups will fail",
+				w, truncateList(by, 3), strings.Join(missing, " and ")),
+			Objects: []Object{objectOfWorkload(w)},
+			Fix:     "allow egress to namespace kube-system, pods k8s-app=kube-dns, on UDP and TCP 53 (the DNS pods' container ports)",
+			Change:  ChangeAllowDNS,
+			Details: []string{"pod checked: " + culprit.Name, "DNS: " + target},
+		})
+	}
+	return out
+}
+
+// missingDNS lists the protocols on which the pod reaches no DNS pod.
+func missingDNS(m *reach.Model, p *corev1.Pod, targets []dnsTarget) []string {
+	var missing []string
+	for _, proto := range []reach.Protocol{reach.UDP, reach.TCP} {
+		ok := false
+		for _, t := range targets {
+			port := t.udp
+			if proto == reach.TCP {
+				port = t.tcp
+			}
+			if m.Verdict(reach.PodEndpoint(p), reach.PodEndpoint(t.pod), port, proto).Allowed {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			port := targets[0].udp
+			if proto == reach.TCP {
+				port = targets[0].tcp
+			}
+			missing = append(missing, fmt.Sprintf("%d/%s", port, proto))
+		}
+	}
+	return missing
+}

@@ -1,0 +1,82 @@
+package audit
+
+import (
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/inventory"
+)
+
+var _ = register(Check{
+	ID: "NA060", Name: "host-network-pod", Severity: Info,
+	Summary: "A pod uses the host network: NetworkPolicy neither selects nor protects it.",
+	Run:     hostNetworkPods,
+})
+
+var _ = register(Check{
+	ID: "NA061", Name: "pod-without-ip", Severity: Info,
+	Summary: "A pod has no IP in its status: ipBlock peers cannot be judged against it.",
+	Run:     podsWithoutIP,
+})
+
+func hostNetworkPods(in *Input) []Finding {
+	return perWorkload(in, func(p *corev1.Pod) bool { return p.Spec.HostNetwork }, func(w inventory.Workload, pods []*corev1.Pod) Finding {
+		return Finding{
+			Severity: Info,
+			Message:  fmt.Sprintf("%s uses the host network: NetworkPolicy does not select it, and its traffic carries the node's address", w),
+			Objects:  []Object{objectOfWorkload(w)},
+			Fix:      "drop hostNetwork if the workload does not need it; otherwise protect the node with host firewall rules",
+			Change:   ChangeReview,
+			Details:  []string{"pods: " + podNames(pods, 10)},
+		}
+	})
+}
+
+func podsWithoutIP(in *Input) []Finding {
+	if !hasIPBlocks(in) {
+		return nil // without ipBlock peers a pod's address decides nothing
+	}
+	return perWorkload(in, func(p *corev1.Pod) bool {
+		return !p.Spec.HostNetwork && len(inventory.PodIPs(p)) == 0 && p.Status.Phase != corev1.PodSucceeded && p.Status.Phase != corev1.PodFailed
+	}, func(w inventory.Workload, pods []*corev1.Pod) Finding {
+		return Finding{
+			Severity: Info,
+			Message:  fmt.Sprintf("%s has %s without an IP (pending, or manifests without status): ipBlock peers are judged as not matching them", w, plural(len(pods), "pod", "pods")),
+			Objects:  []Object{objectOfWorkload(w)},
+			Fix:      "audit the live cluster, or include status.podIP in the manifests",
+			Change:   ChangeReview,
+			Details:  []string{"pods: " + podNames(pods, 10)},
+		}
+	})
+}
+
+func perWorkload(in *Input, match func(*corev1.Pod) bool, finding func(inventory.Workload, []*corev1.Pod) Finding) []Finding {
+	var hit []*corev1.Pod
+	for _, ns := range in.facts.namespaces {
+		for _, p := range in.facts.podsByNS[ns] {
+			if match(p) {
+				hit = append(hit, p)
+			}
+		}
+	}
+	order, pods := workloadsOf(hit)
+	var out []Finding
+	for _, w := range order {
+		out = append(out, finding(w, pods[w]))
+	}
+	return out
+}
+
+func hasIPBlocks(in *Input) bool {
+	for i := range in.Snap.Policies {
+		for _, r := range rulesOf(&in.Snap.Policies[i]) {
+			for _, p := range r.peers {
+				if p.IPBlock != nil {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,184 @@
+package cmd
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"sigs.k8s.io/yaml"
+
+	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/audit"
+	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/report"
+	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/version"
+)
+
+// AuditOptions holds the flags of `kubectl netaudit` itself: the audit.
+type AuditOptions struct {
+	*InventoryOptions
+	*EngineOptions
+	Output         string
+	NoHeaders      bool
+	FailOn         string
+	Ignore         string
+	WriteBaseline  string
+	Only, Skip     []string
+	WideIPv4Prefix int
+	WideIPv6Prefix int
+
+	failOn *audit.Severity
+}
+
+// NewAuditOptions sets every default.
+func NewAuditOptions(inv *InventoryOptions) *AuditOptions {
+	cfg := audit.DefaultConfig()
+	return &AuditOptions{InventoryOptions: inv, EngineOptions: NewEngineOptions(), Output: "table", FailOn: "none",
+		WideIPv4Prefix: cfg.WideIPv4Prefix, WideIPv6Prefix: cfg.WideIPv6Prefix}
+}
+
+// AddFlags binds the audit's flags.
+func (o *AuditOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVarP(&o.Output, "output", "o", o.Output, "output format: table, wide, json, yaml, sarif or markdown")
+	fs.BoolVar(&o.NoHeaders, "no-headers", false, "omit table headers")
+	fs.StringVar(&o.FailOn, "fail-on", o.FailOn, "exit 1 when a finding of this severity or above remains: high, medium, low, info or none")
+	fs.StringVar(&o.Ignore, "ignore", "", "baseline file of accepted findings (written by --write-baseline); they are counted but not listed and do not fail the run")
+	fs.StringVar(&o.WriteBaseline, "write-baseline", "", "write the current findings to this file as a baseline for --ignore")
+	fs.StringSliceVar(&o.Only, "only", nil, "run only these checks (IDs or names, comma-separated; see 'kubectl netaudit checks')")
+	fs.StringSliceVar(&o.Skip, "skip", nil, "skip these checks (IDs or names, comma-separated)")
+	fs.IntVar(&o.WideIPv4Prefix, "wide-cidr-prefix", o.WideIPv4Prefix, "report IPv4 ipBlocks with this prefix length or shorter as open to the world")
+	fs.IntVar(&o.WideIPv6Prefix, "wide-cidr6-prefix", o.WideIPv6Prefix, "report IPv6 ipBlocks with this prefix length or shorter as open to the world")
+	o.EngineOptions.AddFlags(fs)
+}
+
+// Validate checks flags without touching the cluster.
+func (o *AuditOptions) Validate() error {
+	if err := validateOutput(o.Output, "table", "wide", "json", "yaml", "sarif", "markdown"); err != nil {
+		return err
+	}
+	if o.FailOn != "none" {
+		s, err := audit.ParseSeverity(o.FailOn)
+		if err != nil {
+			return usageErrorf("--fail-on: %v, or none", err)
+		}
+		o.failOn = &s
+	}
+	if o.WideIPv4Prefix < 0 || o.WideIPv4Prefix > 32 || o.WideIPv6Prefix < 0 || o.WideIPv6Prefix > 128 {
+		return usageErrorf("--wide-cidr-prefix must be 0-32 and --wide-cidr6-prefix 0-128")
+	}
+	if _, err := o.config().Selected(); err != nil {
+		return usageErrorf("--only/--skip: %v", err)
+	}
+	return o.InventoryOptions.Validate()
+}
+
+func (o *AuditOptions) config() audit.Config {
+	return audit.Config{WideIPv4Prefix: o.WideIPv4Prefix, WideIPv6Prefix: o.WideIPv6Prefix, Only: o.Only, Skip: o.Skip}
+}
+
+// Run audits and prints the report; it returns errFailed when findings
+// reach --fail-on.
+func (o *AuditOptions) Run(c *cobra.Command) error {
+	var baseline *audit.Baseline
+	if o.Ignore != "" {
+		b, err := readBaseline(o.Ignore)
+		if err != nil {
+			return err
+		}
+		baseline = b
+	}
+	snap, err := o.Load(c.Context())
+	if err != nil {
+		return err
+	}
+	model, err := o.Build(snap)
+	if err != nil {
+		return err
+	}
+	res, err := audit.Run(snap, model, o.config())
+	if err != nil {
+		return usageErrorf("%v", err)
+	}
+	if o.WriteBaseline != "" {
+		data, err := yaml.Marshal(audit.NewBaseline(report.APIVersion, res.Findings))
+		if err == nil {
+			err = os.WriteFile(o.WriteBaseline, data, 0o644)
+		}
+		if err != nil {
+			return inputError(fmt.Errorf("writing baseline: %w", err), "check that the folder exists and is writable")
+		}
+		fmt.Fprintf(o.ErrOut, "Wrote %d findings to %s\n", len(res.Findings), o.WriteBaseline)
+	}
+	accepted := 0
+	if baseline != nil {
+		var acc []audit.Finding
+		res.Findings, acc = baseline.Filter(res.Findings)
+		accepted = len(acc)
+	}
+	rep := report.NewAuditReport(snap, res, accepted, report.AuditOptions{
+		IPBlockMatchesPods: o.IPBlockMatchesPods, WideIPv4Prefix: o.WideIPv4Prefix, WideIPv6Prefix: o.WideIPv6Prefix, FailOn: o.FailOn,
+	})
+	switch o.Output {
+	case "json":
+		err = report.WriteJSON(o.Out, rep)
+	case "yaml":
+		err = report.WriteYAML(o.Out, rep)
+	case "sarif":
+		err = report.WriteSARIF(o.Out, rep, snap, version.Get())
+	case "markdown":
+		err = report.PrintAuditMarkdown(o.Out, rep)
+	default:
+		err = report.PrintAuditTable(o.Out, rep, o.Output == "wide", o.NoHeaders)
+	}
+	if err != nil {
+		return err
+	}
+	if o.failOn != nil {
+		for _, f := range res.Findings {
+			if f.Severity >= *o.failOn {
+				return errFailed
+			}
+		}
+	}
+	return nil
+}
+
+func readBaseline(path string) (*audit.Baseline, error) {
+	const hint = "write one with --write-baseline FILE"
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, inputError(fmt.Errorf("reading baseline: %w", err), hint)
+	}
+	var b audit.Baseline
+	if err := yaml.UnmarshalStrict(data, &b); err != nil {
+		return nil, inputError(fmt.Errorf("%s: %w", path, err), hint)
+	}
+	if err := b.Validate(); err != nil {
+		return nil, inputError(fmt.Errorf("%s: %w", path, err), hint)
+	}
+	return &b, nil
+}
+
+// newChecksCommand lists the checks the audit runs.
+func newChecksCommand(inv *InventoryOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "checks",
+		Short: "List the audit's checks with their IDs and severities",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			t := &report.Table{Headers: []string{"ID", "NAME", "SEVERITY", "SUMMARY"}}
+			for _, c := range audit.Checks() {
+				t.Rows = append(t.Rows, []string{c.ID, c.Name, c.Severity.String(), c.Summary})
+			}
+			return t.Render(inv.Out)
+		},
+	}
+}
+
+func checkIDs() string {
+	var ids []string
+	for _, c := range audit.Checks() {
+		ids = append(ids, c.ID+" "+c.Name)
+	}
+	return strings.Join(ids, "\n  ")
+}
