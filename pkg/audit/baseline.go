@@ -15,23 +15,31 @@ type Baseline struct {
 
 // BaselineEntry is one accepted finding.
 type BaselineEntry struct {
+	// Context, when set, limits the entry to audits of that kubeconfig
+	// context (baselines written by multi-context runs set it).
+	Context string   `json:"context,omitempty"`
 	CheckID string   `json:"checkID"`
 	Objects []Object `json:"objects"`
 	// Message is kept for the reader; it does not take part in matching.
 	Message string `json:"message,omitempty"`
 }
 
-// NewBaseline accepts every given finding.
-func NewBaseline(apiVersion string, findings []Finding) *Baseline {
-	b := &Baseline{APIVersion: apiVersion, Kind: "AuditBaseline", Findings: []BaselineEntry{}}
-	for _, f := range findings {
-		b.Findings = append(b.Findings, BaselineEntry{CheckID: f.CheckID, Objects: f.Objects, Message: f.Message})
-	}
-	sort.Slice(b.Findings, func(i, j int) bool { return b.Findings[i].key() < b.Findings[j].key() })
-	return b
+// NewBaseline starts an empty baseline.
+func NewBaseline(apiVersion string) *Baseline {
+	return &Baseline{APIVersion: apiVersion, Kind: "AuditBaseline", Findings: []BaselineEntry{}}
 }
 
-func (e BaselineEntry) key() string { return Finding{CheckID: e.CheckID, Objects: e.Objects}.Key() }
+// Accept adds findings of an audit of context ("" for one audit).
+func (b *Baseline) Accept(context string, findings []Finding) {
+	for _, f := range findings {
+		b.Findings = append(b.Findings, BaselineEntry{Context: context, CheckID: f.CheckID, Objects: f.Objects, Message: f.Message})
+	}
+	sort.SliceStable(b.Findings, func(i, j int) bool { return b.Findings[i].key() < b.Findings[j].key() })
+}
+
+func (e BaselineEntry) key() string {
+	return e.Context + "\x00" + Finding{CheckID: e.CheckID, Objects: e.Objects}.Key()
+}
 
 // Validate checks the entries name known checks and objects.
 func (b *Baseline) Validate() error {
@@ -53,11 +61,14 @@ func (b *Baseline) Validate() error {
 	return nil
 }
 
-// Filter splits findings into new ones and those the baseline accepts.
-func (b *Baseline) Filter(findings []Finding) (fresh, accepted []Finding) {
+// Filter splits the findings of an audit of context into new ones and those
+// the baseline accepts; an entry without a context applies to every context.
+func (b *Baseline) Filter(context string, findings []Finding) (fresh, accepted []Finding) {
 	keys := map[string]bool{}
 	for _, e := range b.Findings {
-		keys[e.key()] = true
+		if e.Context == "" || e.Context == context {
+			keys[Finding{CheckID: e.CheckID, Objects: e.Objects}.Key()] = true
+		}
 	}
 	fresh = []Finding{}
 	for _, f := range findings {

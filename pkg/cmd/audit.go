@@ -1,9 +1,11 @@
 package cmd
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"os"
-	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -76,8 +78,8 @@ func (o *AuditOptions) config() audit.Config {
 	return audit.Config{WideIPv4Prefix: o.WideIPv4Prefix, WideIPv6Prefix: o.WideIPv6Prefix, Only: o.Only, Skip: o.Skip}
 }
 
-// Run audits and prints the report; it returns errFailed when findings
-// reach --fail-on.
+// Run audits each snapshot source and prints the reports; the answer is
+// "no" when findings reach --fail-on.
 func (o *AuditOptions) Run(c *cobra.Command) error {
 	var baseline *audit.Baseline
 	if o.Ignore != "" {
@@ -87,61 +89,87 @@ func (o *AuditOptions) Run(c *cobra.Command) error {
 		}
 		baseline = b
 	}
-	snap, err := o.Load(c.Context())
-	if err != nil {
-		return err
-	}
-	model, err := o.Build(snap)
-	if err != nil {
-		return err
-	}
-	res, err := audit.Run(snap, model, o.config())
-	if err != nil {
-		return usageErrorf("%v", err)
-	}
-	if o.WriteBaseline != "" {
-		data, err := yaml.Marshal(audit.NewBaseline(report.APIVersion, res.Findings))
-		if err == nil {
-			err = os.WriteFile(o.WriteBaseline, data, 0o644)
-		}
-		if err != nil {
-			return inputError(fmt.Errorf("writing baseline: %w", err), "check that the folder exists and is writable")
-		}
-		fmt.Fprintf(o.ErrOut, "Wrote %d findings to %s\n", len(res.Findings), o.WriteBaseline)
-	}
-	accepted := 0
-	if baseline != nil {
-		var acc []audit.Finding
-		res.Findings, acc = baseline.Filter(res.Findings)
-		accepted = len(acc)
-	}
-	rep := report.NewAuditReport(snap, res, accepted, report.AuditOptions{
-		IPBlockMatchesPods: o.IPBlockMatchesPods, WideIPv4Prefix: o.WideIPv4Prefix, WideIPv6Prefix: o.WideIPv6Prefix, FailOn: o.FailOn,
-	})
-	switch o.Output {
-	case "json":
-		err = report.WriteJSON(o.Out, rep)
-	case "yaml":
-		err = report.WriteYAML(o.Out, rep)
-	case "sarif":
-		err = report.WriteSARIF(o.Out, rep, snap, version.Get())
-	case "markdown":
-		err = report.PrintAuditMarkdown(o.Out, rep)
-	default:
-		err = report.PrintAuditTable(o.Out, rep, o.Output == "wide", o.NoHeaders)
-	}
-	if err != nil {
-		return err
-	}
-	if o.failOn != nil {
-		for _, f := range res.Findings {
-			if f.Severity >= *o.failOn {
-				return errFailed
+	var mu sync.Mutex
+	written := audit.NewBaseline(report.APIVersion)
+	cmd := &command{
+		inv:    o.InventoryOptions,
+		kind:   "AuditReport",
+		output: func() string { return o.Output },
+		compute: func(ctx context.Context, inv *InventoryOptions) (*outcome, error) {
+			snap, err := inv.Load(ctx)
+			if err != nil {
+				return nil, err
 			}
+			model, err := o.Build(snap)
+			if err != nil {
+				return nil, err
+			}
+			res, err := audit.Run(snap, model, o.config())
+			if err != nil {
+				return nil, usageErrorf("%v", err)
+			}
+			context := ""
+			if inv.warnPrefix != "" { // one of several contexts
+				context = snap.Source.Context
+			}
+			mu.Lock()
+			written.Accept(context, res.Findings)
+			mu.Unlock()
+			accepted := 0
+			if baseline != nil {
+				var acc []audit.Finding
+				res.Findings, acc = baseline.Filter(snap.Source.Context, res.Findings)
+				accepted = len(acc)
+			}
+			rep := report.NewAuditReport(snap, res, accepted, report.AuditOptions{
+				IPBlockMatchesPods: o.IPBlockMatchesPods, WideIPv4Prefix: o.WideIPv4Prefix, WideIPv6Prefix: o.WideIPv6Prefix, FailOn: o.FailOn,
+			})
+			failed := false
+			for _, f := range res.Findings {
+				failed = failed || (o.failOn != nil && f.Severity >= *o.failOn)
+			}
+			return &outcome{snap: snap, doc: rep, failed: failed}, nil
+		},
+		print: func(w io.Writer, out *outcome) error {
+			rep := out.doc.(*report.AuditReport)
+			switch o.Output {
+			case "json":
+				return report.WriteJSON(w, rep)
+			case "yaml":
+				return report.WriteYAML(w, rep)
+			case "sarif":
+				return report.WriteSARIF(w, rep, out.snap, versionString())
+			case "markdown":
+				return report.PrintAuditMarkdown(w, rep)
+			}
+			return report.PrintAuditTable(w, rep, o.Output == "wide", o.NoHeaders)
+		},
+		summary: func(s *report.ContextSummary, out *outcome) {
+			r := out.doc.(*report.AuditReport).Summary
+			s.Findings += r.Findings
+			s.High += r.High
+			s.Medium += r.Medium
+			s.Low += r.Low
+			s.Info += r.Info
+		},
+	}
+	err := cmd.run(c.Context())
+	if o.WriteBaseline != "" && exitCode(err) <= ExitFailed {
+		data, werr := yaml.Marshal(written)
+		if werr == nil {
+			werr = os.WriteFile(o.WriteBaseline, data, 0o644)
+		}
+		if werr != nil {
+			return inputError(fmt.Errorf("writing baseline: %w", werr), "check that the folder exists and is writable")
+		}
+		if !o.Quiet {
+			fmt.Fprintf(o.ErrOut, "Wrote %d findings to %s\n", len(written.Findings), o.WriteBaseline)
 		}
 	}
-	return nil
+	return err
 }
+
+func versionString() string { return version.Get() }
 
 func readBaseline(path string) (*audit.Baseline, error) {
 	const hint = "write one with --write-baseline FILE"
@@ -173,12 +201,4 @@ func newChecksCommand(inv *InventoryOptions) *cobra.Command {
 			return t.Render(inv.Out)
 		},
 	}
-}
-
-func checkIDs() string {
-	var ids []string
-	for _, c := range audit.Checks() {
-		ids = append(ids, c.ID+" "+c.Name)
-	}
-	return strings.Join(ids, "\n  ")
 }

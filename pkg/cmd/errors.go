@@ -24,6 +24,9 @@ const (
 	ExitCluster = 4
 	// ExitInternal: anything else; a bug worth reporting.
 	ExitInternal = 5
+	// ExitPartial: with several contexts, some could not be read; the
+	// others' results were printed in full.
+	ExitPartial = 6
 )
 
 const exitCodeHelp = `Exit codes:
@@ -32,7 +35,9 @@ const exitCodeHelp = `Exit codes:
   2  usage error: unknown command or flag, invalid flag value
   3  input error: unreadable or malformed manifests or expectation files, invalid policy objects
   4  cluster error: no kubeconfig, unknown context, API server unreachable or timed out, RBAC denial
-  5  internal error`
+     (with several contexts: none could be read)
+  5  internal error
+  6  with several contexts: some could not be read (each error names its context); the others' results are complete`
 
 // Error is an error with an exit code and a hint saying what to do about it.
 type Error struct {

@@ -1,6 +1,9 @@
 package cmd
 
 import (
+	"context"
+	"io"
+
 	"github.com/spf13/cobra"
 
 	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/inventory"
@@ -78,33 +81,44 @@ func (o *ExplainOptions) Validate() error {
 	return o.InventoryOptions.Validate()
 }
 
-// Run explains the verdict.
+// Run explains the verdict on each snapshot source.
 func (o *ExplainOptions) Run(c *cobra.Command) error {
 	port, proto, _ := parsePort(o.Port)
-	snap, err := o.Load(c.Context())
-	if err != nil {
-		return err
+	cmd := &command{
+		inv:    o.InventoryOptions,
+		kind:   "Explanation",
+		output: func() string { return o.Output },
+		compute: func(ctx context.Context, inv *InventoryOptions) (*outcome, error) {
+			snap, err := inv.Load(ctx)
+			if err != nil {
+				return nil, err
+			}
+			model, err := o.Build(snap)
+			if err != nil {
+				return nil, err
+			}
+			from, err := resolve(snap, "--from", o.From)
+			if err != nil {
+				return nil, err
+			}
+			to, err := resolve(snap, "--to", o.To)
+			if err != nil {
+				return nil, err
+			}
+			return &outcome{snap: snap, doc: report.Explain(snap, model, from, to, port, proto)}, nil
+		},
+		print: func(w io.Writer, out *outcome) error {
+			e := out.doc.(*report.Explanation)
+			switch o.Output {
+			case "json":
+				return report.WriteJSON(w, e)
+			case "yaml":
+				return report.WriteYAML(w, e)
+			}
+			return report.PrintExplanation(w, e)
+		},
 	}
-	model, err := o.Build(snap)
-	if err != nil {
-		return err
-	}
-	from, err := resolve(snap, "--from", o.From)
-	if err != nil {
-		return err
-	}
-	to, err := resolve(snap, "--to", o.To)
-	if err != nil {
-		return err
-	}
-	e := report.Explain(snap, model, from, to, port, proto)
-	switch o.Output {
-	case "json":
-		return report.WriteJSON(o.Out, e)
-	case "yaml":
-		return report.WriteYAML(o.Out, e)
-	}
-	return report.PrintExplanation(o.Out, e)
+	return cmd.run(c.Context())
 }
 
 func resolve(snap *inventory.Snapshot, flag, ref string) (inventory.Target, error) {

@@ -35,8 +35,17 @@ type InventoryOptions struct {
 	Filenames     []string
 	Recursive     bool
 	ChunkSize     int64
+	// AllContexts, Parallel, OutputDir: several clusters in one run.
+	AllContexts bool
+	Parallel    int
+	OutputDir   string
+	Quiet       bool
 
 	genericiooptions.IOStreams
+	// warnPrefix names the context in warnings when several run at once.
+	warnPrefix string
+	// progress, when set, is told how many objects each page brought.
+	progress func(n int)
 }
 
 // NewInventoryOptions sets every default.
@@ -49,6 +58,7 @@ func NewInventoryOptions(streams genericiooptions.IOStreams) *InventoryOptions {
 	return &InventoryOptions{
 		ConfigFlags: cf,
 		ChunkSize:   500,
+		Parallel:    4,
 		IOStreams:   streams,
 	}
 }
@@ -60,6 +70,13 @@ func (o *InventoryOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringArrayVarP(&o.Filenames, "filename", "f", nil, "read manifests from files, folders or - (stdin) instead of the cluster; repeatable")
 	fs.BoolVarP(&o.Recursive, "recursive", "R", false, "read folders given with -f recursively")
 	fs.Int64Var(&o.ChunkSize, "chunk-size", o.ChunkSize, "list objects from the API server in pages of this size (0: no paging)")
+	fs.BoolVar(&o.AllContexts, "all-contexts", false, "run on every context of the kubeconfig, concurrently; --context also takes a comma-separated list")
+	fs.IntVar(&o.Parallel, "parallel", o.Parallel, "with several contexts, how many to read at once")
+	fs.StringVar(&o.OutputDir, "output-dir", "", "with several contexts, write one file per context into this folder")
+	fs.BoolVarP(&o.Quiet, "quiet", "q", false, "print no warnings or progress on stderr (errors still are)")
+	if f := fs.Lookup("context"); f != nil {
+		f.Usage = "the kubeconfig context to use, or several separated by commas (a,b,c) to run on each"
+	}
 }
 
 func (o *InventoryOptions) registerCompletions(root *cobra.Command) {
@@ -102,6 +119,9 @@ func (o *InventoryOptions) Validate() error {
 	if o.ChunkSize < 0 {
 		return usageErrorf("--chunk-size must be 0 or more, got %d", o.ChunkSize)
 	}
+	if o.Parallel < 1 {
+		return usageErrorf("--parallel must be 1 or more, got %d", o.Parallel)
+	}
 	return nil
 }
 
@@ -120,8 +140,10 @@ func (o *InventoryOptions) Load(ctx context.Context) (*inventory.Snapshot, error
 	if err != nil {
 		return nil, err
 	}
-	for _, w := range snap.Warnings {
-		fmt.Fprintf(o.ErrOut, "Warning: %s\n", w)
+	if !o.Quiet {
+		for _, w := range snap.Warnings {
+			fmt.Fprintf(o.ErrOut, "Warning: %s%s\n", o.warnPrefix, w)
+		}
 	}
 	return snap, nil
 }
@@ -153,6 +175,7 @@ func (o *InventoryOptions) load(ctx context.Context) (*inventory.Snapshot, error
 		ChunkSize: o.ChunkSize,
 		Context:   contextName,
 		Server:    server,
+		Progress:  o.progress,
 	})
 	if err != nil {
 		return nil, clusterError(err, contextName, server)

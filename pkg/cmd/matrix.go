@@ -1,7 +1,9 @@
 package cmd
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -88,40 +90,52 @@ func (o *MatrixOptions) Validate() error {
 	return o.InventoryOptions.Validate()
 }
 
-// Run computes and prints the matrix.
+// Run computes and prints the matrix of each snapshot source.
 func (o *MatrixOptions) Run(c *cobra.Command) error {
-	snap, err := o.Load(c.Context())
-	if err != nil {
-		return err
+	cmd := &command{
+		inv:    o.InventoryOptions,
+		kind:   "ReachabilityMatrix",
+		output: func() string { return o.Output },
+		compute: func(ctx context.Context, inv *InventoryOptions) (*outcome, error) {
+			snap, err := inv.Load(ctx)
+			if err != nil {
+				return nil, err
+			}
+			model, err := o.Build(snap)
+			if err != nil {
+				return nil, err
+			}
+			level := reach.ByWorkload
+			if o.Pods {
+				level = reach.ByPod
+			}
+			from, err := nodeFilter(snap, "--from", o.From)
+			if err != nil {
+				return nil, err
+			}
+			to, err := nodeFilter(snap, "--to", o.To)
+			if err != nil {
+				return nil, err
+			}
+			doc := report.NewReachabilityMatrix(snap, model.Matrix(level), report.MatrixFilter{From: from, To: to, Port: o.port})
+			return &outcome{snap: snap, doc: doc}, nil
+		},
+		print: func(w io.Writer, out *outcome) error {
+			doc := out.doc.(*report.ReachabilityMatrix)
+			switch o.Output {
+			case "json":
+				return report.WriteJSON(w, doc)
+			case "yaml":
+				return report.WriteYAML(w, doc)
+			case "csv":
+				return report.PrintMatrixCSV(w, doc, o.NoHeaders)
+			case "dot":
+				return report.PrintMatrixDot(w, doc)
+			}
+			return report.PrintMatrixTable(w, doc, o.Output == "wide", o.NoHeaders)
+		},
 	}
-	model, err := o.Build(snap)
-	if err != nil {
-		return err
-	}
-	level := reach.ByWorkload
-	if o.Pods {
-		level = reach.ByPod
-	}
-	from, err := nodeFilter(snap, "--from", o.From)
-	if err != nil {
-		return err
-	}
-	to, err := nodeFilter(snap, "--to", o.To)
-	if err != nil {
-		return err
-	}
-	doc := report.NewReachabilityMatrix(snap, model.Matrix(level), report.MatrixFilter{From: from, To: to, Port: o.port})
-	switch o.Output {
-	case "json":
-		return report.WriteJSON(o.Out, doc)
-	case "yaml":
-		return report.WriteYAML(o.Out, doc)
-	case "csv":
-		return report.PrintMatrixCSV(o.Out, doc, o.NoHeaders)
-	case "dot":
-		return report.PrintMatrixDot(o.Out, doc)
-	}
-	return report.PrintMatrixTable(o.Out, doc, o.Output == "wide", o.NoHeaders)
+	return cmd.run(c.Context())
 }
 
 // nodeFilter turns --from/--to into a predicate on matrix nodes: a

@@ -1,6 +1,9 @@
 package cmd
 
 import (
+	"context"
+	"io"
+
 	"github.com/spf13/cobra"
 
 	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/report"
@@ -63,22 +66,33 @@ func (o *PoliciesOptions) Validate() error {
 	return o.InventoryOptions.Validate()
 }
 
-// Run loads the snapshot and prints the inventory.
+// Run prints the inventory of each snapshot source.
 func (o *PoliciesOptions) Run(c *cobra.Command) error {
-	snap, err := o.Load(c.Context())
-	if err != nil {
-		return err
+	cmd := &command{
+		inv:    o.InventoryOptions,
+		kind:   "PolicyInventory",
+		output: func() string { return o.Output },
+		compute: func(ctx context.Context, inv *InventoryOptions) (*outcome, error) {
+			snap, err := inv.Load(ctx)
+			if err != nil {
+				return nil, err
+			}
+			model, err := o.Build(snap)
+			if err != nil {
+				return nil, err
+			}
+			return &outcome{snap: snap, doc: report.NewPolicyInventory(snap, model)}, nil
+		},
+		print: func(w io.Writer, out *outcome) error {
+			inv := out.doc.(*report.PolicyInventory)
+			switch o.Output {
+			case "json":
+				return report.WriteJSON(w, inv)
+			case "yaml":
+				return report.WriteYAML(w, inv)
+			}
+			return report.PrintPolicyTable(w, inv, o.Output == "wide", o.NoHeaders)
+		},
 	}
-	model, err := o.Build(snap)
-	if err != nil {
-		return err
-	}
-	inv := report.NewPolicyInventory(snap, model)
-	switch o.Output {
-	case "json":
-		return report.WriteJSON(o.Out, inv)
-	case "yaml":
-		return report.WriteYAML(o.Out, inv)
-	}
-	return report.PrintPolicyTable(o.Out, inv, o.Output == "wide", o.NoHeaders)
+	return cmd.run(c.Context())
 }

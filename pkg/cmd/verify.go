@@ -1,14 +1,17 @@
 package cmd
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
 
+	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/inventory"
 	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/reach"
 	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/report"
 )
@@ -83,20 +86,46 @@ func (o *VerifyOptions) Validate() error {
 	return o.InventoryOptions.Validate()
 }
 
-// Run checks every expectation.
+// Run checks every expectation on each snapshot source.
 func (o *VerifyOptions) Run(c *cobra.Command) error {
 	exps, err := o.readExpectations()
 	if err != nil {
 		return err
 	}
-	snap, err := o.Load(c.Context())
-	if err != nil {
-		return err
+	cmd := &command{
+		inv:    o.InventoryOptions,
+		kind:   "VerifyReport",
+		output: func() string { return o.Output },
+		compute: func(ctx context.Context, inv *InventoryOptions) (*outcome, error) {
+			snap, err := inv.Load(ctx)
+			if err != nil {
+				return nil, err
+			}
+			model, err := o.Build(snap)
+			if err != nil {
+				return nil, err
+			}
+			rep, err := o.verify(snap, model, exps)
+			if err != nil {
+				return nil, err
+			}
+			return &outcome{snap: snap, doc: rep, failed: rep.Failed > 0}, nil
+		},
+		print: func(w io.Writer, out *outcome) error {
+			rep := out.doc.(*report.VerifyReport)
+			switch o.Output {
+			case "json":
+				return report.WriteJSON(w, rep)
+			case "yaml":
+				return report.WriteYAML(w, rep)
+			}
+			return report.PrintVerifyTable(w, rep, o.Output == "wide", o.NoHeaders)
+		},
 	}
-	model, err := o.Build(snap)
-	if err != nil {
-		return err
-	}
+	return cmd.run(c.Context())
+}
+
+func (o *VerifyOptions) verify(snap *inventory.Snapshot, model *reach.Model, exps []report.Expectation) (*report.VerifyReport, error) {
 	rep := &report.VerifyReport{APIVersion: report.APIVersion, Kind: "VerifyReport", Source: snap.Source, Results: []report.VerifyResult{}}
 	var bad []string
 	for i, e := range exps {
@@ -115,23 +144,9 @@ func (o *VerifyOptions) Run(c *cobra.Command) error {
 		rep.Results = append(rep.Results, res)
 	}
 	if len(bad) > 0 {
-		return inputError(errors.New(joinFirst(bad)), "every from and to must name a pod or workload of the inventory, or an IP address")
+		return nil, inputError(errors.New(joinFirst(bad)), "every from and to must name a pod or workload of the inventory, or an IP address")
 	}
-	switch o.Output {
-	case "json":
-		err = report.WriteJSON(o.Out, rep)
-	case "yaml":
-		err = report.WriteYAML(o.Out, rep)
-	default:
-		err = report.PrintVerifyTable(o.Out, rep, o.Output == "wide", o.NoHeaders)
-	}
-	if err != nil {
-		return err
-	}
-	if rep.Failed > 0 {
-		return errFailed
-	}
-	return nil
+	return rep, nil
 }
 
 // readExpectations reads and checks the file; every malformed entry is

@@ -20,6 +20,9 @@ type ClusterOptions struct {
 	// Context and Server are recorded in the snapshot's Source.
 	Context string
 	Server  string
+	// Progress, when set, is called with the number of objects each page
+	// brought (from several goroutines).
+	Progress func(n int)
 }
 
 // ListError says which list failed, so the caller can name the resource and
@@ -72,6 +75,7 @@ func FromCluster(ctx context.Context, cs kubernetes.Interface, opts ClusterOptio
 				return "", err
 			}
 			snap.Namespaces = append(snap.Namespaces, l.Items...)
+			opts.progress(len(l.Items))
 			return l.Continue, nil
 		})
 		if err != nil && opts.Namespace != "" {
@@ -90,6 +94,7 @@ func FromCluster(ctx context.Context, cs kubernetes.Interface, opts ClusterOptio
 				return "", err
 			}
 			snap.Pods = append(snap.Pods, l.Items...)
+			opts.progress(len(l.Items))
 			return l.Continue, nil
 		})
 		if err != nil {
@@ -104,6 +109,7 @@ func FromCluster(ctx context.Context, cs kubernetes.Interface, opts ClusterOptio
 				return "", err
 			}
 			snap.Policies = append(snap.Policies, l.Items...)
+			opts.progress(len(l.Items))
 			return l.Continue, nil
 		})
 		if err != nil {
@@ -148,5 +154,11 @@ func listAll(ctx context.Context, chunk int64, page func(context.Context, metav1
 			return nil
 		}
 		lo.Continue = next
+	}
+}
+
+func (o ClusterOptions) progress(n int) {
+	if o.Progress != nil {
+		o.Progress(n)
 	}
 }

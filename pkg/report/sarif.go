@@ -97,6 +97,26 @@ func sarifLevel(s audit.Severity) string {
 // file and line of the object to edit; the object is also named as a
 // logical location, which is all a live cluster can offer.
 func WriteSARIF(w io.Writer, r *AuditReport, snap *inventory.Snapshot, toolVersion string) error {
+	return WriteSARIFRuns(w, []SARIFInput{{Report: r, Snap: snap}}, toolVersion)
+}
+
+// SARIFInput is one audit to write as a SARIF run.
+type SARIFInput struct {
+	Report *AuditReport
+	Snap   *inventory.Snapshot
+}
+
+// WriteSARIFRuns writes one SARIF log with a run per audit (one per
+// context when several were audited).
+func WriteSARIFRuns(w io.Writer, audits []SARIFInput, toolVersion string) error {
+	runs := []sarifRun{}
+	for _, a := range audits {
+		runs = append(runs, sarifRunOf(a.Report, a.Snap, toolVersion))
+	}
+	return WriteJSON(w, sarifLog{Schema: "https://json.schemastore.org/sarif-2.1.0.json", Version: "2.1.0", Runs: runs})
+}
+
+func sarifRunOf(r *AuditReport, snap *inventory.Snapshot, toolVersion string) sarifRun {
 	run := sarifRun{Tool: sarifTool{Driver: sarifDriver{
 		Name:           "kubectl-netaudit",
 		Version:        toolVersion,
@@ -134,7 +154,7 @@ func WriteSARIF(w io.Writer, r *AuditReport, snap *inventory.Snapshot, toolVersi
 		res.Locations = []sarifLocation{loc}
 		run.Results = append(run.Results, res)
 	}
-	return WriteJSON(w, sarifLog{Schema: "https://json.schemastore.org/sarif-2.1.0.json", Version: "2.1.0", Runs: []sarifRun{run}})
+	return run
 }
 
 // originOf finds where an object was read from; a workload has no manifest

@@ -234,3 +234,16 @@ func netaudit(t *testing.T, want int, args ...string) result {
 	}
 	return r
 }
+
+// clientConfigFor reads one context of a kubeconfig.
+func clientConfigFor(data []byte, context string) (*rest.Config, error) {
+	cc, err := clientcmd.NewClientConfigFromBytes(data)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := cc.RawConfig()
+	if err != nil {
+		return nil, err
+	}
+	return clientcmd.NewNonInteractiveClientConfig(raw, context, &clientcmd.ConfigOverrides{}, nil).ClientConfig()
+}
