@@ -53,8 +53,8 @@ func namespaceWithoutPolicy(in *Input) []Finding {
 		}
 		out = append(out, Finding{
 			Severity: sev,
-			Message: fmt.Sprintf("namespace %s has no NetworkPolicy: %s accept traffic from %s%s, and may send anywhere",
-				ns, plural(len(pods), "pod", "pods"), from, outside),
+			Message: fmt.Sprintf("namespace %s has no NetworkPolicy: %s traffic from %s%s, and may send anywhere",
+				ns, plural(len(pods), "pod accepts", "pods accept"), from, outside),
 			Objects: []Object{{Kind: "Namespace", Name: ns}},
 			Fix:     "add a default-deny policy (podSelector: {}, policyTypes: [Ingress, Egress]) and allow only the traffic the workloads need",
 			Change:  ChangeAddDefaultDeny,

@@ -78,6 +78,7 @@ func FromFiles(opts FileOptions) (*Snapshot, error) {
 		sort.Strings(kinds)
 		snap.Warnings = append(snap.Warnings, fmt.Sprintf("skipped %d object(s) of other kinds: %s", total, strings.Join(kinds, ", ")))
 	}
+	snap.podsFromTemplates(d.workloads)
 	if d.outside > 0 {
 		snap.Warnings = append(snap.Warnings, fmt.Sprintf("skipped %d pod(s) and policies outside namespace %q", d.outside, opts.Namespace))
 	}
@@ -144,6 +145,7 @@ type decoder struct {
 	namespace string
 	skipped   map[string]int
 	outside   int
+	workloads []templateWorkload
 }
 
 // document is one YAML document or JSON value of a file.
@@ -301,6 +303,21 @@ func (d *decoder) add(file string, doc document, obj runtime.Object) error {
 			}
 		}
 	default:
+		if kind, m, tmpl, ok := workloadTemplate(obj); ok {
+			if d.inScope(&m) {
+				tw := templateWorkload{
+					w:      Workload{Namespace: m.Namespace, Kind: kind, Name: m.Name},
+					meta:   m,
+					tmpl:   tmpl,
+					origin: Origin{File: file, Document: doc.index, Line: doc.line},
+				}
+				if owner := metav1.GetControllerOf(&m); owner != nil {
+					tw.owner = &Workload{Namespace: m.Namespace, Kind: owner.Kind, Name: owner.Name}
+				}
+				d.workloads = append(d.workloads, tw)
+			}
+			return nil
+		}
 		if meta.IsListType(obj) { // PodList, NetworkPolicyList, ...
 			items, err := meta.ExtractList(obj)
 			if err != nil {

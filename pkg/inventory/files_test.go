@@ -33,9 +33,12 @@ func TestFromFiles(t *testing.T) {
 			name:     "kind List with other kinds",
 			opts:     FileOptions{Paths: []string{"testdata/list.yaml"}},
 			ns:       []string{"x"},
-			pods:     []string{"x/a"},
+			pods:     []string{"x/a", "x/d-template"},
 			policies: []string{"x/deny"},
-			warnings: []string{"skipped 2 object(s) of other kinds: 1 Deployment, 1 Widget"},
+			warnings: []string{
+				"skipped 1 object(s) of other kinds: 1 Widget",
+				"1 workload(s) without pods in the files (x/deployment/d): each is judged as one pod built from its template, without an IP",
+			},
 			origins:  map[string]Origin{"x/deny": {File: "testdata/list.yaml", Document: 0, Line: 2}},
 		},
 		{
@@ -150,5 +153,82 @@ func TestFromFilesErrors(t *testing.T) {
 	}
 	if _, err := FromFiles(FileOptions{Paths: []string{"testdata/tree/sub/.."}}); err != nil {
 		t.Errorf("got %v for a folder with manifests", err)
+	}
+}
+
+func TestPodsFromTemplates(t *testing.T) {
+	const manifests = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: nginx, ports: [{name: http, containerPort: 8080}]}]}
+---
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: web-5d78c9
+  namespace: shop
+  ownerReferences: [{apiVersion: apps/v1, kind: Deployment, name: web, uid: u1, controller: true}]
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web, pod-template-hash: 5d78c9}}
+    spec: {containers: [{name: web, image: nginx}]}
+---
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: backup, namespace: shop}
+spec:
+  schedule: "@daily"
+  jobTemplate:
+    spec:
+      template:
+        metadata: {labels: {app: backup}}
+        spec: {restartPolicy: Never, containers: [{name: b, image: busybox}]}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db, namespace: shop}
+spec:
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec: {containers: [{name: db, image: postgres}]}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: db-0
+  namespace: shop
+  labels: {app: db}
+  ownerReferences: [{apiVersion: apps/v1, kind: StatefulSet, name: db, uid: u2, controller: true}]
+spec: {containers: [{name: db, image: postgres}]}
+status: {podIP: 10.0.0.9}
+`
+	snap, err := FromFiles(FileOptions{Paths: []string{"-"}, Stdin: strings.NewReader(manifests)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, pods, _ := names(snap)
+	// The ReplicaSet stands in for nobody (its Deployment is here), the
+	// StatefulSet has a real pod, the others get one from their template.
+	if want := []string{"shop/backup-template", "shop/db-0", "shop/web-template"}; !reflect.DeepEqual(pods, want) {
+		t.Fatalf("got pods %v, want %v", pods, want)
+	}
+	for _, p := range snap.Pods {
+		w := WorkloadOf(&p)
+		switch p.Name {
+		case "web-template":
+			if w != (Workload{"shop", "Deployment", "web"}) || p.Labels["app"] != "web" || p.Spec.Containers[0].Ports[0].Name != "http" {
+				t.Errorf("web-template: got workload %+v labels %v", w, p.Labels)
+			}
+		case "backup-template":
+			if w != (Workload{"shop", "CronJob", "backup"}) || p.Labels["app"] != "backup" {
+				t.Errorf("backup-template: got workload %+v labels %v", w, p.Labels)
+			}
+		}
 	}
 }
