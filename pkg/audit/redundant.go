@@ -67,7 +67,7 @@ func duplicatePolicies(in *Input) []Finding {
 
 var _ = register(Check{
 	ID: "NA040", Name: "redundant-policy", Severity: Low,
-	Summary: "Removing a policy changes no pod's allowances (computed with the engine): other policies already do its work.",
+	Summary: "Removing a policy changes no pod's allowances (computed with the engine): other policies already do its work. Policies selecting every pod of their namespace are exempt: they also cover pods created later.",
 	Run:     redundantPolicies,
 })
 
@@ -95,11 +95,52 @@ func duplicated(in *Input) map[reach.PolicyRef]bool {
 	return out
 }
 
+// judgeable says whether redundancy can be judged for a policy: with -n,
+// pods of other namespaces were not read, so a policy whose peers reach
+// beyond its namespace (or match addresses, which pods elsewhere may hold)
+// could look redundant only for lack of them.
+func judgeable(in *Input, ref reach.PolicyRef) bool {
+	if !in.facts.inScope(ref.Namespace) {
+		return false
+	}
+	scoped := in.Snap.Source.Namespace != ""
+	for _, np := range in.facts.policiesByNS[ref.Namespace] {
+		if np.Name != ref.Name {
+			continue
+		}
+		for _, r := range rulesOf(np) {
+			for _, p := range r.peers {
+				if scoped && (p.NamespaceSelector != nil || p.IPBlock != nil) {
+					return false
+				}
+				// A peer waiting for the workloads of empty namespaces is
+				// not redundant, only early.
+				if p.NamespaceSelector != nil && emptyNamespaces(in, np, p) {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}
+
+// selectsAll: podSelector {} also applies to pods created later, which the
+// snapshot cannot show; such a policy (a default-deny above all) is never
+// called redundant.
+func selectsAll(in *Input, ref reach.PolicyRef) bool {
+	for _, np := range in.facts.policiesByNS[ref.Namespace] {
+		if np.Name == ref.Name {
+			return len(np.Spec.PodSelector.MatchLabels) == 0 && len(np.Spec.PodSelector.MatchExpressions) == 0
+		}
+	}
+	return false
+}
+
 func redundantPolicies(in *Input) []Finding {
 	dup := duplicated(in)
 	var out []Finding
 	for _, ref := range in.facts.redundancy.Policies {
-		if dup[ref] || !in.facts.inScope(ref.Namespace) {
+		if dup[ref] || !judgeable(in, ref) || selectsAll(in, ref) {
 			continue
 		}
 		out = append(out, Finding{
@@ -117,7 +158,7 @@ func redundantRules(in *Input) []Finding {
 	dup := duplicated(in)
 	var out []Finding
 	for _, r := range in.facts.redundancy.Rules {
-		if dup[r.Policy] || !in.facts.inScope(r.Policy.Namespace) {
+		if dup[r.Policy] || !judgeable(in, r.Policy) {
 			continue
 		}
 		out = append(out, Finding{

@@ -119,7 +119,9 @@ func deadPeers(in *Input, typos bool) []Finding {
 					continue
 				}
 				nsMatch, podMatch, miss := matchPeer(in, np, peer)
-				if podMatch > 0 {
+				if podMatch > 0 || (nsMatch > 0 && peer.NamespaceSelector != nil && emptyNamespaces(in, np, peer)) {
+					// Namespaces with no pods yet cannot tell a dead peer
+					// from one waiting for its workloads.
 					continue
 				}
 				field := r.peerField(pi)
@@ -419,4 +421,20 @@ func peerPods(in *Input, np *networkingv1.NetworkPolicy, peer networkingv1.Netwo
 		}
 	}
 	return out
+}
+
+// emptyNamespaces: every namespace the peer's namespaceSelector matches has
+// no pods in the snapshot.
+func emptyNamespaces(in *Input, np *networkingv1.NetworkPolicy, peer networkingv1.NetworkPolicyPeer) bool {
+	sel, err := metav1.LabelSelectorAsSelector(peer.NamespaceSelector)
+	if err != nil {
+		return false
+	}
+	for i := range in.Snap.Namespaces {
+		ns := &in.Snap.Namespaces[i]
+		if sel.Matches(namespaceLabels(ns)) && len(in.facts.podsByNS[ns.Name]) > 0 {
+			return false
+		}
+	}
+	return true
 }

@@ -34,7 +34,6 @@ var wantFindings = []string{
 	"NA031 aud-stale/networkpolicy/here spec.ingress[0].from[0]",
 	"NA032 aud-stale/networkpolicy/typo spec.podSelector",
 	"NA033 aud-stale/networkpolicy/here spec.ingress[1].ports[0]",
-	"NA040 aud-cancel/networkpolicy/default-deny",
 	"NA040 aud-redundant/networkpolicy/from-db",
 	"NA041 aud-redundant/networkpolicy/from-namespace-copy",
 	"NA042 aud-stale/networkpolicy/here spec.ingress[0]",
