@@ -39,7 +39,7 @@ func TestFromFiles(t *testing.T) {
 				"skipped 1 object(s) of other kinds: 1 Widget",
 				"1 workload(s) without pods in the files (x/deployment/d): each is judged as one pod built from its template, without an IP",
 			},
-			origins:  map[string]Origin{"x/deny": {File: "testdata/list.yaml", Document: 0, Line: 2}},
+			origins: map[string]Origin{"x/deny": {File: "testdata/list.yaml", Document: 0, Line: 2}},
 		},
 		{
 			name:     "multi-document yaml, defaults and synthesised namespaces",
