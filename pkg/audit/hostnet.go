@@ -38,7 +38,10 @@ func podsWithoutIP(in *Input) []Finding {
 		return nil // without ipBlock peers a pod's address decides nothing
 	}
 	return perWorkload(in, func(p *corev1.Pod) bool {
-		return !p.Spec.HostNetwork && len(inventory.PodIPs(p)) == 0 && p.Status.Phase != corev1.PodSucceeded && p.Status.Phase != corev1.PodFailed
+		// Pods made from a manifest's workload template never have an IP;
+		// the inventory already warns about them once.
+		_, template := p.Annotations[inventory.TemplateAnnotation]
+		return !template && !p.Spec.HostNetwork && len(inventory.PodIPs(p)) == 0 && p.Status.Phase != corev1.PodSucceeded && p.Status.Phase != corev1.PodFailed
 	}, func(w inventory.Workload, pods []*corev1.Pod) Finding {
 		return Finding{
 			Severity: Info,

@@ -129,7 +129,7 @@ func deadPeers(in *Input, typos bool) []Finding {
 					if miss != nil {
 						out = append(out, Finding{
 							Severity: Medium,
-							Message: fmt.Sprintf("%s/%s %s peer %d matches no pod: it wants %s, but %s carry %s: likely a typo",
+							Message: fmt.Sprintf("%s/%s %s peer %d matches no pod: it wants %s, but %s %s: likely a typo",
 								np.Namespace, np.Name, r.label(), pi+1, miss.want, miss.what(), miss.have),
 							Objects: []Object{objectOfPolicy(np, field)},
 							Fix:     fmt.Sprintf("change %s to %s in the peer (or the labels)", miss.want, miss.have),
@@ -172,9 +172,9 @@ type peerMiss struct {
 
 func (m *peerMiss) what() string {
 	if m.onNamespaces {
-		return plural(m.count, "namespace", "namespaces")
+		return plural(m.count, "namespace carries", "namespaces carry")
 	}
-	return plural(m.count, "pod", "pods")
+	return plural(m.count, "pod carries", "pods carry")
 }
 
 // matchPeer counts the namespaces and pods a selector peer matches, and

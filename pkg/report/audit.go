@@ -141,6 +141,17 @@ func sourceLine(s inventory.Source) string {
 	return fmt.Sprintf("context %q (%s), %s", s.Context, s.Server, scope)
 }
 
+// count renders "1 pod", "2 pods", "3 policies".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	if strings.HasSuffix(noun, "y") {
+		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(noun, "y"))
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
 func percent(n, of int) string {
 	if of == 0 {
 		return "-"
@@ -153,8 +164,9 @@ func percent(n, of int) string {
 func PrintAuditTable(w io.Writer, r *AuditReport, wide, noHeaders bool) error {
 	c := r.Coverage.Cluster
 	fmt.Fprintf(w, "Audit of %s\n", sourceLine(r.Source))
-	fmt.Fprintf(w, "%d namespaces, %d pods, %d policies. %d findings: %d high, %d medium, %d low, %d info",
-		r.Summary.Namespaces, r.Summary.Pods, r.Summary.Policies, r.Summary.Findings, r.Summary.High, r.Summary.Medium, r.Summary.Low, r.Summary.Info)
+	fmt.Fprintf(w, "%s, %s, %s. %s: %d high, %d medium, %d low, %d info",
+		count(r.Summary.Namespaces, "namespace"), count(r.Summary.Pods, "pod"), count(r.Summary.Policies, "policy"),
+		count(r.Summary.Findings, "finding"), r.Summary.High, r.Summary.Medium, r.Summary.Low, r.Summary.Info)
 	if r.Summary.Accepted > 0 {
 		fmt.Fprintf(w, " (%d more accepted by the baseline)", r.Summary.Accepted)
 	}
