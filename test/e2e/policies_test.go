@@ -208,6 +208,9 @@ func TestBadInput(t *testing.T) {
 		{"wrong context", nil, []string{"policies", "--context", "nope"}, 4, []string{`context "nope" not found`, "kubectl config get-contexts"}},
 		{"missing file", nil, []string{"policies", "-f", workDir + "/missing.yaml"}, 3, []string{"missing.yaml: no such file or directory"}},
 		{"unreadable file", nil, []string{"policies", "-f", unreadable}, 3, []string{"secret.yaml", "permission denied"}},
+		// Root reads any file whatever its mode; a path through a file
+		// cannot be read by anyone.
+		{"unreadable path", nil, []string{"policies", "-f", yes + "/x.yaml"}, 3, []string{"yes.yaml/x.yaml: not a directory"}},
 		{"malformed yaml", nil, []string{"policies", "-f", malformed}, 3, []string{"bad.yaml: document 1 (line 6)", "invalid YAML"}},
 		{"yaml 1.1 boolean", nil, []string{"policies", "-f", yes}, 3, []string{"yes.yaml: document 0", "quote the value"}},
 		{"unknown flag", nil, []string{"policies", "--bogus"}, 2, []string{"unknown flag: --bogus"}},
