@@ -8,7 +8,7 @@ LDFLAGS := -s -w -X $(MODULE)/pkg/version.Version=$(VERSION)
 GOBIN   ?= $(shell go env GOPATH)/bin
 BIN     := bin/kubectl-netaudit
 
-.PHONY: all build install test unit e2e vet fmt-check envtest clean
+.PHONY: all build install test unit e2e vet fmt-check envtest dist krew-manifest krew clean
 
 all: build
 
@@ -23,8 +23,8 @@ install: build
 	install -m 0755 hack/kubectl_complete-netaudit $(GOBIN)/kubectl_complete-netaudit
 	@echo "installed into $(GOBIN); make sure it is on PATH, then run: kubectl netaudit policies"
 
-## test: gofmt check, go vet, unit tests, and e2e tests against a real API server
-test: fmt-check vet unit e2e
+## test: gofmt check, go vet, unit tests, the krew install test, and e2e tests against a real API server
+test: fmt-check vet unit krew e2e
 
 unit:
 	go test -count=1 ./pkg/... ./cmd/...
@@ -39,6 +39,20 @@ vet:
 fmt-check:
 	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+## dist: reproducible release archives for linux, darwin, windows on amd64, arm64 in dist/, with
+## sha256sums.txt and the krew manifest for them (netaudit.yaml); see hack/dist.sh for the version rule
+dist:
+	VERSION='$(VERSION)' hack/dist.sh
+
+## krew-manifest: rewrite version, uri and sha256 in plugins/krew.yaml from dist/ (a release step)
+krew-manifest:
+	hack/krew-manifest.sh
+
+## krew: build the archives in a temp folder, validate the krew manifest, install with krew offline,
+## and run `kubectl netaudit --version` (builds krew v0.4.3 once into the cache, ~1 min)
+krew:
+	VERSION='$(VERSION)' hack/krew-test.sh
 
 ## envtest: print the folder with kube-apiserver and etcd, building them if needed
 envtest:

@@ -128,7 +128,8 @@ func newCompletionCommand(streams genericiooptions.IOStreams) *cobra.Command {
 		Long: `Print a completion script for bash, zsh or fish.
 
 kubectl (1.26 and later) completes plugins through an executable named
-kubectl_complete-netaudit on PATH; 'make install' and krew install one, so
+kubectl_complete-netaudit on PATH. 'make install' installs one; with krew,
+create it as the plugin's caveats say (kubectl krew info netaudit). Then
 'kubectl netaudit <TAB>' completes without this command. Use this command to
 complete the kubectl-netaudit binary when it is run directly.`,
 		Example: `  source <(kubectl-netaudit completion bash)
