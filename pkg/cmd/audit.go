@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +11,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/audit"
+	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/inventory"
+	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/reach"
 	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/report"
 	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/version"
 )
@@ -30,6 +31,8 @@ type AuditOptions struct {
 	WideIPv6Prefix int
 
 	failOn *audit.Severity
+	// multi: several contexts run, so baseline entries name theirs.
+	multi bool
 }
 
 // NewAuditOptions sets every default.
@@ -92,24 +95,14 @@ func (o *AuditOptions) Run(c *cobra.Command) error {
 	var mu sync.Mutex
 	written := audit.NewBaseline(report.APIVersion)
 	cmd := &command{
-		inv:    o.InventoryOptions,
-		kind:   "AuditReport",
-		output: func() string { return o.Output },
-		compute: func(ctx context.Context, inv *InventoryOptions) (*outcome, error) {
-			snap, err := inv.Load(ctx)
-			if err != nil {
-				return nil, err
-			}
-			model, err := o.Build(snap)
-			if err != nil {
-				return nil, err
-			}
+		inv: o.InventoryOptions, engine: o.EngineOptions, kind: "AuditReport", output: o.Output,
+		evaluate: func(snap *inventory.Snapshot, model *reach.Model) (*outcome, error) {
 			res, err := audit.Run(snap, model, o.config())
 			if err != nil {
 				return nil, usageErrorf("%v", err)
 			}
 			context := ""
-			if inv.warnPrefix != "" { // one of several contexts
+			if o.multi {
 				context = snap.Source.Context
 			}
 			mu.Lock()
@@ -128,15 +121,11 @@ func (o *AuditOptions) Run(c *cobra.Command) error {
 			for _, f := range res.Findings {
 				failed = failed || (o.failOn != nil && f.Severity >= *o.failOn)
 			}
-			return &outcome{snap: snap, doc: rep, failed: failed}, nil
+			return &outcome{doc: rep, failed: failed}, nil
 		},
-		print: func(w io.Writer, out *outcome) error {
+		printText: func(w io.Writer, out *outcome) error {
 			rep := out.doc.(*report.AuditReport)
 			switch o.Output {
-			case "json":
-				return report.WriteJSON(w, rep)
-			case "yaml":
-				return report.WriteYAML(w, rep)
 			case "sarif":
 				return report.WriteSARIF(w, rep, out.snap, versionString())
 			case "markdown":
@@ -153,7 +142,12 @@ func (o *AuditOptions) Run(c *cobra.Command) error {
 			s.Info += r.Info
 		},
 	}
-	err := cmd.run(c.Context())
+	names, err := o.contextNames()
+	if err != nil {
+		return err
+	}
+	o.multi = names != nil
+	err = cmd.run(c.Context())
 	if o.WriteBaseline != "" && exitCode(err) <= ExitFailed {
 		data, werr := yaml.Marshal(written)
 		if werr == nil {

@@ -17,6 +17,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 
 	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/inventory"
+	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/reach"
 	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/report"
 )
 
@@ -29,16 +30,49 @@ type outcome struct {
 }
 
 // command is what every verb that reads a cluster provides, so that the
-// same verb runs on one context, on several, or on files.
+// same verb runs on one context, on several, or on files: the snapshot is
+// loaded and compiled here, the verb evaluates it and prints its document.
 type command struct {
-	inv *InventoryOptions
+	inv    *InventoryOptions
+	engine *EngineOptions
 	// kind names the command's document; the multi-context list is kind+"List".
-	kind    string
-	output  func() string
-	compute func(ctx context.Context, inv *InventoryOptions) (*outcome, error)
-	print   func(w io.Writer, o *outcome) error
+	kind   string
+	output string
+	// evaluate turns a compiled snapshot into the command's document.
+	evaluate func(snap *inventory.Snapshot, model *reach.Model) (*outcome, error)
+	// printText prints the document in the formats other than json and yaml.
+	printText func(w io.Writer, o *outcome) error
 	// summary adds command-specific totals to the multi-context summary.
 	summary func(s *report.ContextSummary, o *outcome)
+}
+
+// compute loads, compiles and evaluates one snapshot source.
+func (cmd *command) compute(ctx context.Context, inv *InventoryOptions) (*outcome, error) {
+	snap, err := inv.Load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	model, err := cmd.engine.Build(snap)
+	if err != nil {
+		return nil, err
+	}
+	out, err := cmd.evaluate(snap, model)
+	if err != nil {
+		return nil, err
+	}
+	out.snap = snap
+	return out, nil
+}
+
+// print writes one outcome in the command's format.
+func (cmd *command) print(w io.Writer, out *outcome) error {
+	switch cmd.output {
+	case "json":
+		return report.WriteJSON(w, out.doc)
+	case "yaml":
+		return report.WriteYAML(w, out.doc)
+	}
+	return cmd.printText(w, out)
 }
 
 // contextNames returns the contexts --context a,b or --all-contexts name,
@@ -172,14 +206,14 @@ func (cmd *command) runMany(ctx context.Context, names []string) error {
 	switch {
 	case o.OutputDir != "":
 		err = cmd.writeDir(runs)
-	case cmd.output() == "json" || cmd.output() == "yaml":
+	case cmd.output == "json" || cmd.output == "yaml":
 		list := cmd.list(runs)
-		if cmd.output() == "json" {
+		if cmd.output == "json" {
 			err = report.WriteJSON(o.Out, list)
 		} else {
 			err = report.WriteYAML(o.Out, list)
 		}
-	case cmd.output() == "sarif":
+	case cmd.output == "sarif":
 		var audits []report.SARIFInput
 		for _, r := range runs {
 			if r.err == nil {
@@ -247,7 +281,7 @@ func (cmd *command) printSections(runs []contextRun) error {
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
-		if cmd.output() == "markdown" {
+		if cmd.output == "markdown" {
 			fmt.Fprintf(w, "# Context %s\n\n", r.name)
 		} else {
 			fmt.Fprintf(w, "=== context %s ===\n", r.name)
@@ -275,7 +309,7 @@ func (cmd *command) writeDir(runs []contextRun) error {
 	if err := os.MkdirAll(o.OutputDir, 0o755); err != nil {
 		return inputError(fmt.Errorf("--output-dir: %w", err), "check that the folder can be created")
 	}
-	ext := map[string]string{"json": "json", "yaml": "yaml", "sarif": "sarif", "markdown": "md", "csv": "csv", "dot": "dot"}[cmd.output()]
+	ext := map[string]string{"json": "json", "yaml": "yaml", "sarif": "sarif", "markdown": "md", "csv": "csv", "dot": "dot"}[cmd.output]
 	if ext == "" {
 		ext = "txt"
 	}

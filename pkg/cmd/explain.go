@@ -1,12 +1,12 @@
 package cmd
 
 import (
-	"context"
 	"io"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/inventory"
+	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/reach"
 	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/report"
 )
 
@@ -85,18 +85,8 @@ func (o *ExplainOptions) Validate() error {
 func (o *ExplainOptions) Run(c *cobra.Command) error {
 	port, proto, _ := parsePort(o.Port)
 	cmd := &command{
-		inv:    o.InventoryOptions,
-		kind:   "Explanation",
-		output: func() string { return o.Output },
-		compute: func(ctx context.Context, inv *InventoryOptions) (*outcome, error) {
-			snap, err := inv.Load(ctx)
-			if err != nil {
-				return nil, err
-			}
-			model, err := o.Build(snap)
-			if err != nil {
-				return nil, err
-			}
+		inv: o.InventoryOptions, engine: o.EngineOptions, kind: "Explanation", output: o.Output,
+		evaluate: func(snap *inventory.Snapshot, model *reach.Model) (*outcome, error) {
 			from, err := resolve(snap, "--from", o.From)
 			if err != nil {
 				return nil, err
@@ -105,17 +95,10 @@ func (o *ExplainOptions) Run(c *cobra.Command) error {
 			if err != nil {
 				return nil, err
 			}
-			return &outcome{snap: snap, doc: report.Explain(snap, model, from, to, port, proto)}, nil
+			return &outcome{doc: report.Explain(snap, model, from, to, port, proto)}, nil
 		},
-		print: func(w io.Writer, out *outcome) error {
-			e := out.doc.(*report.Explanation)
-			switch o.Output {
-			case "json":
-				return report.WriteJSON(w, e)
-			case "yaml":
-				return report.WriteYAML(w, e)
-			}
-			return report.PrintExplanation(w, e)
+		printText: func(w io.Writer, out *outcome) error {
+			return report.PrintExplanation(w, out.doc.(*report.Explanation))
 		},
 	}
 	return cmd.run(c.Context())

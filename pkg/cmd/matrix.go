@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -93,18 +92,8 @@ func (o *MatrixOptions) Validate() error {
 // Run computes and prints the matrix of each snapshot source.
 func (o *MatrixOptions) Run(c *cobra.Command) error {
 	cmd := &command{
-		inv:    o.InventoryOptions,
-		kind:   "ReachabilityMatrix",
-		output: func() string { return o.Output },
-		compute: func(ctx context.Context, inv *InventoryOptions) (*outcome, error) {
-			snap, err := inv.Load(ctx)
-			if err != nil {
-				return nil, err
-			}
-			model, err := o.Build(snap)
-			if err != nil {
-				return nil, err
-			}
+		inv: o.InventoryOptions, engine: o.EngineOptions, kind: "ReachabilityMatrix", output: o.Output,
+		evaluate: func(snap *inventory.Snapshot, model *reach.Model) (*outcome, error) {
 			level := reach.ByWorkload
 			if o.Pods {
 				level = reach.ByPod
@@ -117,16 +106,11 @@ func (o *MatrixOptions) Run(c *cobra.Command) error {
 			if err != nil {
 				return nil, err
 			}
-			doc := report.NewReachabilityMatrix(snap, model.Matrix(level), report.MatrixFilter{From: from, To: to, Port: o.port})
-			return &outcome{snap: snap, doc: doc}, nil
+			return &outcome{doc: report.NewReachabilityMatrix(snap, model.Matrix(level), report.MatrixFilter{From: from, To: to, Port: o.port})}, nil
 		},
-		print: func(w io.Writer, out *outcome) error {
+		printText: func(w io.Writer, out *outcome) error {
 			doc := out.doc.(*report.ReachabilityMatrix)
 			switch o.Output {
-			case "json":
-				return report.WriteJSON(w, doc)
-			case "yaml":
-				return report.WriteYAML(w, doc)
 			case "csv":
 				return report.PrintMatrixCSV(w, doc, o.NoHeaders)
 			case "dot":

@@ -1,11 +1,12 @@
 package cmd
 
 import (
-	"context"
 	"io"
 
 	"github.com/spf13/cobra"
 
+	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/inventory"
+	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/reach"
 	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/report"
 )
 
@@ -69,29 +70,12 @@ func (o *PoliciesOptions) Validate() error {
 // Run prints the inventory of each snapshot source.
 func (o *PoliciesOptions) Run(c *cobra.Command) error {
 	cmd := &command{
-		inv:    o.InventoryOptions,
-		kind:   "PolicyInventory",
-		output: func() string { return o.Output },
-		compute: func(ctx context.Context, inv *InventoryOptions) (*outcome, error) {
-			snap, err := inv.Load(ctx)
-			if err != nil {
-				return nil, err
-			}
-			model, err := o.Build(snap)
-			if err != nil {
-				return nil, err
-			}
-			return &outcome{snap: snap, doc: report.NewPolicyInventory(snap, model)}, nil
+		inv: o.InventoryOptions, engine: o.EngineOptions, kind: "PolicyInventory", output: o.Output,
+		evaluate: func(snap *inventory.Snapshot, model *reach.Model) (*outcome, error) {
+			return &outcome{doc: report.NewPolicyInventory(snap, model)}, nil
 		},
-		print: func(w io.Writer, out *outcome) error {
-			inv := out.doc.(*report.PolicyInventory)
-			switch o.Output {
-			case "json":
-				return report.WriteJSON(w, inv)
-			case "yaml":
-				return report.WriteYAML(w, inv)
-			}
-			return report.PrintPolicyTable(w, inv, o.Output == "wide", o.NoHeaders)
+		printText: func(w io.Writer, out *outcome) error {
+			return report.PrintPolicyTable(w, out.doc.(*report.PolicyInventory), o.Output == "wide", o.NoHeaders)
 		},
 	}
 	return cmd.run(c.Context())

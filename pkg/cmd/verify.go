@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -93,33 +92,16 @@ func (o *VerifyOptions) Run(c *cobra.Command) error {
 		return err
 	}
 	cmd := &command{
-		inv:    o.InventoryOptions,
-		kind:   "VerifyReport",
-		output: func() string { return o.Output },
-		compute: func(ctx context.Context, inv *InventoryOptions) (*outcome, error) {
-			snap, err := inv.Load(ctx)
-			if err != nil {
-				return nil, err
-			}
-			model, err := o.Build(snap)
-			if err != nil {
-				return nil, err
-			}
+		inv: o.InventoryOptions, engine: o.EngineOptions, kind: "VerifyReport", output: o.Output,
+		evaluate: func(snap *inventory.Snapshot, model *reach.Model) (*outcome, error) {
 			rep, err := o.verify(snap, model, exps)
 			if err != nil {
 				return nil, err
 			}
-			return &outcome{snap: snap, doc: rep, failed: rep.Failed > 0}, nil
+			return &outcome{doc: rep, failed: rep.Failed > 0}, nil
 		},
-		print: func(w io.Writer, out *outcome) error {
-			rep := out.doc.(*report.VerifyReport)
-			switch o.Output {
-			case "json":
-				return report.WriteJSON(w, rep)
-			case "yaml":
-				return report.WriteYAML(w, rep)
-			}
-			return report.PrintVerifyTable(w, rep, o.Output == "wide", o.NoHeaders)
+		printText: func(w io.Writer, out *outcome) error {
+			return report.PrintVerifyTable(w, out.doc.(*report.VerifyReport), o.Output == "wide", o.NoHeaders)
 		},
 	}
 	return cmd.run(c.Context())
