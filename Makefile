@@ -8,7 +8,7 @@ LDFLAGS := -s -w -X $(MODULE)/pkg/version.Version=$(VERSION)
 GOBIN   ?= $(shell go env GOPATH)/bin
 BIN     := bin/kubectl-netaudit
 
-.PHONY: all build install test unit e2e vet fmt-check envtest dist krew-manifest krew clean
+.PHONY: all build install test unit e2e vet fmt-check envtest dist krew-manifest krew clean bench
 
 all: build
 
@@ -57,6 +57,11 @@ krew:
 ## envtest: print the folder with kube-apiserver and etcd, building them if needed
 envtest:
 	@hack/envtest-assets.sh
+
+## bench: scale benchmarks, not part of test: Go benchmarks at 1k/10k/50k pods, the binary end to end
+## on generated manifests, next to netpol-analyzer, and live against envtest next to kubectl get (~15 min)
+bench:
+	hack/bench.sh
 
 clean:
 	rm -rf bin dist

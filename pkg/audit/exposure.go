@@ -8,21 +8,39 @@ type exposure struct {
 	fromOutside    bool     // some address outside the cluster reaches one of its pods
 }
 
+// exposure returns a namespace's exposure. Every namespace's is computed in
+// one pass over the matrix, the first time one is asked for.
 func (f *facts) exposure(ns string) exposure {
-	var e exposure
-	seen := map[string]bool{}
-	for _, edge := range f.matrix.Edges {
-		from, to := f.matrix.Nodes[edge.From], f.matrix.Nodes[edge.To]
-		if to.Namespace == ns && from.Namespace != ns && !seen[from.Namespace] {
-			seen[from.Namespace] = true
-			e.fromNamespaces = append(e.fromNamespaces, from.Namespace)
+	if f.exposures == nil {
+		f.exposures = map[string]*exposure{}
+		get := func(ns string) *exposure {
+			e, ok := f.exposures[ns]
+			if !ok {
+				e = &exposure{}
+				f.exposures[ns] = e
+			}
+			return e
+		}
+		seen := map[[2]string]bool{}
+		for _, edge := range f.matrix.Edges {
+			from, to := f.matrix.Nodes[edge.From].Namespace, f.matrix.Nodes[edge.To].Namespace
+			if from != to && !seen[[2]string{from, to}] {
+				seen[[2]string{from, to}] = true
+				e := get(to)
+				e.fromNamespaces = append(e.fromNamespaces, from)
+			}
+		}
+		for i, n := range f.matrix.Nodes {
+			if len(f.matrix.External[i].Ingress) > 0 {
+				get(n.Namespace).fromOutside = true
+			}
+		}
+		for _, e := range f.exposures {
+			sort.Strings(e.fromNamespaces)
 		}
 	}
-	sort.Strings(e.fromNamespaces)
-	for i, n := range f.matrix.Nodes {
-		if n.Namespace == ns && len(f.matrix.External[i].Ingress) > 0 {
-			e.fromOutside = true
-		}
+	if e, ok := f.exposures[ns]; ok {
+		return *e
 	}
-	return e
+	return exposure{}
 }

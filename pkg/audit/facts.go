@@ -22,6 +22,8 @@ type facts struct {
 	redundancy          reach.Redundancy
 	namespaces          []string // sorted, in scope
 	scope               map[string]bool
+	labels              *labelIndex
+	exposures           map[string]*exposure // see exposure
 }
 
 func (f *facts) inScope(ns string) bool { return f.scope[ns] }
@@ -44,6 +46,7 @@ func gatherFacts(in *Input) *facts {
 		p := &in.Snap.Pods[i]
 		f.podsByNS[p.Namespace] = append(f.podsByNS[p.Namespace], p)
 	}
+	f.labels = newLabelIndex(in, f.podsByNS)
 	for i := range in.Snap.Policies {
 		np := &in.Snap.Policies[i]
 		f.policiesByNS[np.Namespace] = append(f.policiesByNS[np.Namespace], np)

@@ -63,13 +63,7 @@ func policyTypo(in *Input, np *networkingv1.NetworkPolicy) *near {
 	if len(in.facts.selected[refOf(np)]) > 0 {
 		return nil
 	}
-	var sets []labels.Set
-	for _, p := range in.facts.podsByNS[np.Namespace] {
-		if !p.Spec.HostNetwork {
-			sets = append(sets, p.Labels)
-		}
-	}
-	return nearMiss(&np.Spec.PodSelector, sets)
+	return nearMissIn(&np.Spec.PodSelector, in.facts.labels.podGroups[np.Namespace])
 }
 
 func selectorTypos(in *Input) []Finding {
@@ -118,7 +112,7 @@ func deadPeers(in *Input, typos bool) []Finding {
 				if scoped && peer.NamespaceSelector != nil {
 					continue
 				}
-				nsMatch, podMatch, miss := matchPeer(in, np, peer)
+				nsMatch, podMatch, miss := matchPeer(in, np, &r.peers[pi])
 				if podMatch > 0 || (nsMatch > 0 && peer.NamespaceSelector != nil && emptyNamespaces(in, np, peer)) {
 					// Namespaces with no pods yet cannot tell a dead peer
 					// from one waiting for its workloads.
@@ -178,27 +172,28 @@ func (m *peerMiss) what() string {
 }
 
 // matchPeer counts the namespaces and pods a selector peer matches, and
-// looks for a near miss when it matches none.
-func matchPeer(in *Input, np *networkingv1.NetworkPolicy, peer networkingv1.NetworkPolicyPeer) (nsCount, podCount int, miss *peerMiss) {
-	var namespaces []string
-	if peer.NamespaceSelector == nil {
-		namespaces = []string{np.Namespace}
-	} else {
-		sel, err := metav1.LabelSelectorAsSelector(peer.NamespaceSelector)
-		if err != nil {
+// looks for a near miss when it matches none. peer points into the
+// snapshot; NA031 and NA032 both ask, so answers are kept.
+func matchPeer(in *Input, np *networkingv1.NetworkPolicy, peer *networkingv1.NetworkPolicyPeer) (nsCount, podCount int, miss *peerMiss) {
+	idx := in.facts.labels
+	if m, ok := idx.peers[peer]; ok {
+		return m.namespaces, m.pods, m.miss
+	}
+	nsCount, podCount, miss = matchPeerOnce(in, np, peer)
+	idx.peers[peer] = peerMatch{namespaces: nsCount, pods: podCount, miss: miss}
+	return nsCount, podCount, miss
+}
+
+func matchPeerOnce(in *Input, np *networkingv1.NetworkPolicy, peer *networkingv1.NetworkPolicyPeer) (nsCount, podCount int, miss *peerMiss) {
+	idx := in.facts.labels
+	namespaces := []string{np.Namespace}
+	if peer.NamespaceSelector != nil {
+		var ok bool
+		if namespaces, ok = idx.matchingNamespaces(peer.NamespaceSelector); !ok {
 			return 0, 0, nil
 		}
-		var sets []labels.Set
-		for i := range in.Snap.Namespaces {
-			ns := &in.Snap.Namespaces[i]
-			set := namespaceLabels(ns)
-			sets = append(sets, set)
-			if sel.Matches(set) {
-				namespaces = append(namespaces, ns.Name)
-			}
-		}
 		if len(namespaces) == 0 {
-			if n := nearMiss(peer.NamespaceSelector, sets); n != nil {
+			if n := nearMissIn(peer.NamespaceSelector, idx.namespaceGroups()); n != nil {
 				return 0, 0, &peerMiss{near: *n, onNamespaces: true}
 			}
 			return 0, 0, nil
@@ -212,20 +207,17 @@ func matchPeer(in *Input, np *networkingv1.NetworkPolicy, peer networkingv1.Netw
 		}
 		podSel = s
 	}
-	var sets []labels.Set
+	var groups []labelGroup
 	for _, ns := range namespaces {
-		for _, p := range in.facts.podsByNS[ns] {
-			if p.Spec.HostNetwork {
-				continue
-			}
-			sets = append(sets, p.Labels)
-			if podSel.Matches(labels.Set(p.Labels)) {
-				podCount++
+		for _, g := range idx.podGroups[ns] {
+			groups = append(groups, g)
+			if podSel.Matches(g.set) {
+				podCount += g.n
 			}
 		}
 	}
 	if podCount == 0 && peer.PodSelector != nil {
-		if n := nearMiss(peer.PodSelector, sets); n != nil {
+		if n := nearMissIn(peer.PodSelector, groups); n != nil {
 			return len(namespaces), 0, &peerMiss{near: *n}
 		}
 	}
@@ -236,6 +228,15 @@ func matchPeer(in *Input, np *networkingv1.NetworkPolicy, peer networkingv1.Netw
 // value) that no object has, where some object has a label one edit away
 // in its key or its value.
 func nearMiss(sel *metav1.LabelSelector, sets []labels.Set) *near {
+	groups := make([]labelGroup, len(sets))
+	for i, set := range sets {
+		groups[i] = labelGroup{set: set, n: 1}
+	}
+	return nearMissIn(sel, groups)
+}
+
+// nearMissIn is nearMiss over label sets each carried by n objects.
+func nearMissIn(sel *metav1.LabelSelector, groups []labelGroup) *near {
 	terms := map[string]string{}
 	for k, v := range sel.MatchLabels {
 		terms[k] = v
@@ -254,14 +255,14 @@ func nearMiss(sel *metav1.LabelSelector, sets []labels.Set) *near {
 		v := terms[k]
 		found := false
 		candidates := map[string]int{}
-		for _, set := range sets {
-			if set[k] == v && set.Has(k) {
+		for _, g := range groups {
+			if g.set[k] == v && g.set.Has(k) {
 				found = true
 				break
 			}
-			for hk, hv := range set {
+			for hk, hv := range g.set {
 				if (hk == k && oneEdit(hv, v)) || (hv == v && oneEdit(hk, k)) {
-					candidates[hk+"="+hv]++
+					candidates[hk+"="+hv] += g.n
 				}
 			}
 		}
@@ -393,15 +394,9 @@ func egressDestinations(in *Input, np *networkingv1.NetworkPolicy, r ruleView) [
 func peerPods(in *Input, np *networkingv1.NetworkPolicy, peer networkingv1.NetworkPolicyPeer) []*corev1.Pod {
 	namespaces := []string{np.Namespace}
 	if peer.NamespaceSelector != nil {
-		namespaces = nil
-		sel, err := metav1.LabelSelectorAsSelector(peer.NamespaceSelector)
-		if err != nil {
+		var ok bool
+		if namespaces, ok = in.facts.labels.matchingNamespaces(peer.NamespaceSelector); !ok {
 			return nil
-		}
-		for i := range in.Snap.Namespaces {
-			if sel.Matches(namespaceLabels(&in.Snap.Namespaces[i])) {
-				namespaces = append(namespaces, in.Snap.Namespaces[i].Name)
-			}
 		}
 	}
 	podSel := labels.Everything()
@@ -426,13 +421,12 @@ func peerPods(in *Input, np *networkingv1.NetworkPolicy, peer networkingv1.Netwo
 // emptyNamespaces: every namespace the peer's namespaceSelector matches has
 // no pods in the snapshot.
 func emptyNamespaces(in *Input, np *networkingv1.NetworkPolicy, peer networkingv1.NetworkPolicyPeer) bool {
-	sel, err := metav1.LabelSelectorAsSelector(peer.NamespaceSelector)
-	if err != nil {
+	namespaces, ok := in.facts.labels.matchingNamespaces(peer.NamespaceSelector)
+	if !ok {
 		return false
 	}
-	for i := range in.Snap.Namespaces {
-		ns := &in.Snap.Namespaces[i]
-		if sel.Matches(namespaceLabels(ns)) && len(in.facts.podsByNS[ns.Name]) > 0 {
+	for _, ns := range namespaces {
+		if len(in.facts.podsByNS[ns]) > 0 {
 			return false
 		}
 	}

@@ -19,7 +19,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/scheme"
-	"sigs.k8s.io/yaml"
 )
 
 // FileOptions say which manifests to read.
@@ -153,6 +152,8 @@ type document struct {
 	index int
 	line  int
 	data  []byte
+	// json is set for a value of a JSON stream, which needs no YAML pass.
+	json bool
 }
 
 func (d *decoder) decodeFile(file string, data []byte) error {
@@ -160,8 +161,9 @@ func (d *decoder) decodeFile(file string, data []byte) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", file, err)
 	}
-	for _, doc := range docs {
-		if err := d.decodeDocument(file, doc); err != nil {
+	objs := decodeAll(len(docs), func(i int) decoded { return decodeObject(docs[i]) })
+	for i, doc := range docs {
+		if err := d.addDecoded(file, doc, objs[i]); err != nil {
 			return fmt.Errorf("%s: document %d (line %d): %w", file, doc.index, doc.line, err)
 		}
 	}
@@ -189,7 +191,7 @@ func splitDocuments(data []byte) ([]document, error) {
 			for start < len(data) && strings.ContainsRune(" \t\r\n", rune(data[start])) {
 				start++
 			}
-			docs = append(docs, document{index: i, line: 1 + bytes.Count(data[:start], []byte("\n")), data: raw})
+			docs = append(docs, document{index: i, line: 1 + bytes.Count(data[:start], []byte("\n")), data: raw, json: true})
 		}
 	}
 
@@ -237,30 +239,17 @@ func isSeparator(line string) bool {
 	return rest == "" || strings.HasPrefix(rest, "#")
 }
 
-func (d *decoder) decodeDocument(file string, doc document) error {
-	jsonData, err := yaml.YAMLToJSON(doc.data)
-	if err != nil {
-		return fmt.Errorf("invalid YAML: %w", err)
-	}
-	if bytes.Equal(bytes.TrimSpace(jsonData), []byte("null")) {
+func (d *decoder) addDecoded(file string, doc document, r decoded) error {
+	switch {
+	case r.err != nil:
+		return r.err
+	case r.obj == nil && r.kind != "":
+		d.skipped[r.kind]++
 		return nil
+	case r.obj == nil:
+		return nil // an empty document
 	}
-	var tm metav1.TypeMeta
-	if err := json.Unmarshal(jsonData, &tm); err != nil {
-		return fmt.Errorf("not a Kubernetes object: %w", err)
-	}
-	if tm.Kind == "" || tm.APIVersion == "" {
-		return fmt.Errorf("not a Kubernetes object: apiVersion and kind are required")
-	}
-	obj, _, err := scheme.Codecs.UniversalDeserializer().Decode(jsonData, nil, nil)
-	if runtime.IsNotRegisteredError(err) {
-		d.skipped[tm.Kind]++
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("decoding %s %s: %w", tm.APIVersion, tm.Kind, err)
-	}
-	return d.add(file, doc, obj)
+	return d.add(file, doc, r.obj)
 }
 
 func (d *decoder) add(file string, doc document, obj runtime.Object) error {
@@ -284,19 +273,40 @@ func (d *decoder) add(file string, doc document, obj runtime.Object) error {
 		if err != nil {
 			return err
 		}
-		for i, item := range items {
-			if u, ok := item.(*runtime.Unknown); ok {
-				inner, _, err := scheme.Codecs.UniversalDeserializer().Decode(u.Raw, nil, nil)
-				if runtime.IsNotRegisteredError(err) {
-					var tm metav1.TypeMeta
-					_ = json.Unmarshal(u.Raw, &tm)
-					d.skipped[tm.Kind]++
-					continue
-				}
-				if err != nil {
-					return fmt.Errorf("items[%d]: %w", i, err)
-				}
-				item = inner
+		// `kubectl get -A -o json` writes every pod into one List: decode
+		// its items on every core.
+		type itemResult struct {
+			obj     runtime.Object
+			skipped string // the kind of an item of an unknown kind
+			err     error
+		}
+		results := decodeAll(len(items), func(i int) itemResult {
+			u, ok := items[i].(*runtime.Unknown)
+			if !ok {
+				return itemResult{obj: items[i]}
+			}
+			var tm metav1.TypeMeta
+			_ = json.Unmarshal(u.Raw, &tm)
+			var inner runtime.Object
+			var err error
+			if tm.Kind != "" && tm.APIVersion != "" {
+				inner, err = decodeTyped(u.Raw, tm)
+			} else {
+				inner, _, err = scheme.Codecs.UniversalDeserializer().Decode(u.Raw, nil, nil)
+			}
+			if runtime.IsNotRegisteredError(err) {
+				return itemResult{skipped: tm.Kind}
+			}
+			return itemResult{obj: inner, err: err}
+		})
+		for i, r := range results {
+			if r.err != nil {
+				return fmt.Errorf("items[%d]: %w", i, r.err)
+			}
+			item := r.obj
+			if item == nil {
+				d.skipped[r.skipped]++
+				continue
 			}
 			if err := d.add(file, doc, item); err != nil {
 				return fmt.Errorf("items[%d]: %w", i, err)

@@ -4,6 +4,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"k8s.io/apimachinery/pkg/labels"
 )
 
 // Equivalence classes.
@@ -90,14 +92,17 @@ func (m *Model) buildClasses() *classIndex {
 		podGroup[i] = g
 	}
 
-	// Step 2: group those by what the policies do with them.
+	// Step 2: group those by what the policies do with them. Only the
+	// policies of a group's namespace can select it, and only some peers can
+	// match it (see peerIndex), so each group is matched against those.
 	classOf := map[string]int{}
 	namedOf := map[string]int{}
+	idx := m.newPeerIndex()
 	for _, g := range groups {
 		selected := newBitset(len(m.policies))
 		peers := newBitset(m.peerCount)
 		var selectedBy [2][]int
-		for pi := range m.policies {
+		for _, pi := range m.byNamespace[g.rep.ns] { // ascending, as selectedBy must be
 			pol := &m.policies[pi]
 			if m.selects(pol, g.rep) {
 				selected.set(pi)
@@ -107,19 +112,19 @@ func (m *Model) buildClasses() *classIndex {
 					}
 				}
 			}
-			for d := range pol.rules {
-				for ri := range pol.rules[d] {
-					for k := range pol.rules[d][ri].peers {
-						pr := &pol.rules[d][ri].peers[k]
-						var match bool
-						if pr.block >= 0 {
-							match = m.ipBlockSeesPod(g.rep) && g.blocks.has(pr.block)
-						} else {
-							match = m.selectorPeerMatches(pol, pr, g.rep)
-						}
-						if match {
-							peers.set(pr.id)
-						}
+		}
+		if !g.rep.hostNetwork { // no selector peer matches a hostNetwork pod
+			for _, pr := range idx.candidates(g.rep.ns) {
+				if pr.podSel == nil || pr.podSel.Matches(g.rep.labels) {
+					peers.set(pr.id)
+				}
+			}
+		}
+		if m.ipBlockSeesPod(g.rep) {
+			for b, ids := range idx.blockPeers {
+				if g.blocks.has(b) {
+					for _, id := range ids {
+						peers.set(id)
 					}
 				}
 			}
@@ -156,6 +161,75 @@ func (m *Model) buildClasses() *classIndex {
 		ci.classes[g.class].pods++
 	}
 	return ci
+}
+
+// peerIndex says which selector peers can match the pods of a namespace,
+// so class building does not try every peer of the cluster on every group:
+// a peer without namespaceSelector matches only pods of its policy's
+// namespace, and one with a namespaceSelector only pods of the namespaces
+// that selector matches, decided once per distinct selector and namespace.
+type peerIndex struct {
+	m *Model
+	// own holds the peers without namespaceSelector, by policy namespace.
+	own map[string][]*peer
+	// byNSSel groups the peers with a namespaceSelector by the selector's
+	// canonical form.
+	byNSSel []nsSelPeers
+	// blockPeers lists the ipBlock peers' ids by block index.
+	blockPeers [][]int
+	cache      map[string][]*peer
+}
+
+type nsSelPeers struct {
+	sel   labels.Selector
+	peers []*peer
+}
+
+func (m *Model) newPeerIndex() *peerIndex {
+	idx := &peerIndex{m: m, own: map[string][]*peer{}, blockPeers: make([][]int, len(m.blocks)), cache: map[string][]*peer{}}
+	bySel := map[string]int{}
+	for pi := range m.policies {
+		pol := &m.policies[pi]
+		for d := range pol.rules {
+			for ri := range pol.rules[d] {
+				for k := range pol.rules[d][ri].peers {
+					pr := &pol.rules[d][ri].peers[k]
+					switch {
+					case pr.block >= 0:
+						idx.blockPeers[pr.block] = append(idx.blockPeers[pr.block], pr.id)
+					case pr.nsSel == nil:
+						idx.own[pol.ref.Namespace] = append(idx.own[pol.ref.Namespace], pr)
+					default:
+						key := pr.nsSel.String()
+						i, ok := bySel[key]
+						if !ok {
+							i = len(idx.byNSSel)
+							bySel[key] = i
+							idx.byNSSel = append(idx.byNSSel, nsSelPeers{sel: pr.nsSel})
+						}
+						idx.byNSSel[i].peers = append(idx.byNSSel[i].peers, pr)
+					}
+				}
+			}
+		}
+	}
+	return idx
+}
+
+// candidates returns the selector peers that can match pods of namespace ns.
+func (idx *peerIndex) candidates(ns string) []*peer {
+	if c, ok := idx.cache[ns]; ok {
+		return c
+	}
+	c := append([]*peer(nil), idx.own[ns]...)
+	set := idx.m.namespaceLabels(ns)
+	for _, g := range idx.byNSSel {
+		if g.sel.Matches(set) {
+			c = append(c, g.peers...)
+		}
+	}
+	idx.cache[ns] = c
+	return c
 }
 
 // writeLabels writes labels in key order with separators no valid label

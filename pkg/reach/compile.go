@@ -42,8 +42,10 @@ type Model struct {
 	blocks      []ipBlock
 	pods        []podInfo
 	podIndex    map[string]int // "ns/name" -> index in pods
-	peerCount   int
-	ruleCount   int
+	// podsByNS lists the indexes of each namespace's pods.
+	podsByNS  map[string][]int
+	peerCount int
+	ruleCount int
 	// namedRefs are the (name, protocol) pairs some rule uses as a port, the
 	// only named ports that can set two pods apart.
 	namedRefs  []namedRef
@@ -131,6 +133,7 @@ func Build(snap *inventory.Snapshot, opts Options) (*Model, error) {
 		nsLabels:    map[string]labels.Set{},
 		byNamespace: map[string][]int{},
 		podIndex:    map[string]int{},
+		podsByNS:    map[string][]int{},
 	}
 	for i := range snap.Namespaces {
 		ns := &snap.Namespaces[i]
@@ -185,6 +188,7 @@ func Build(snap *inventory.Snapshot, opts Options) (*Model, error) {
 		}
 		m.pods[i] = info
 		m.podIndex[info.ref] = i
+		m.podsByNS[info.ns] = append(m.podsByNS[info.ns], i)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)

@@ -229,12 +229,20 @@ type matrixEval struct {
 	// rulePorts memoises a rule's ports for a named-port vector (-1: an
 	// address, on which names resolve to nothing).
 	rulePorts map[[2]int]uint32
+	// staticPorts memoises, by rule id, the ports of rules without named
+	// ports, which do not depend on the destination (0: not yet known).
+	staticPorts []uint32
+	// ruleClasses memoises, by rule id, the classes a rule's peers match
+	// (nil: not yet known), so rows visit only the classes a rule allows.
+	ruleClasses [][]int32
+	ruleKnown   []bool
 	// classPairs counts the class pairs computed, for Stats.
 	classPairs int
 }
 
 func newMatrixEval(m *Model, ci *classIndex) *matrixEval {
-	ev := &matrixEval{m: m, ci: ci, tbl: newPortSetTable(), rulePorts: map[[2]int]uint32{}}
+	ev := &matrixEval{m: m, ci: ci, tbl: newPortSetTable(), rulePorts: map[[2]int]uint32{},
+		staticPorts: make([]uint32, m.ruleCount), ruleClasses: make([][]int32, m.ruleCount), ruleKnown: make([]bool, m.ruleCount)}
 	for _, d := range []dir{ingress, egress} {
 		ev.profile[d] = make([]int, len(ci.classes))
 		byKey := map[string]int{}
@@ -292,20 +300,32 @@ func (ev *matrixEval) classRowExcept(d dir, pols []int, subjectNamed int, except
 				continue
 			}
 			r := &pol.rules[d][ri]
-			for c := range ev.ci.classes {
-				cl := &ev.ci.classes[c]
-				if !ruleMatchesClass(r, cl) {
-					continue
-				}
+			for _, c := range ev.classesOf(r) {
 				named := subjectNamed
 				if d == egress {
-					named = cl.named
+					named = ev.ci.classes[c].named
 				}
 				row[c] = ev.tbl.union(row[c], ev.portsOf(r, named))
 			}
 		}
 	}
 	return row
+}
+
+// classesOf returns the classes a rule's peers match, all of them for a
+// rule without peers.
+func (ev *matrixEval) classesOf(r *rule) []int32 {
+	if ev.ruleKnown[r.id] {
+		return ev.ruleClasses[r.id]
+	}
+	var out []int32
+	for c := range ev.ci.classes {
+		if ruleMatchesClass(r, &ev.ci.classes[c]) {
+			out = append(out, int32(c))
+		}
+	}
+	ev.ruleClasses[r.id], ev.ruleKnown[r.id] = out, true
+	return out
 }
 
 func ruleMatchesClass(r *rule, cl *podClass) bool {
@@ -368,6 +388,16 @@ func ruleMatchesAddr(r *rule, in bitset) bool {
 func (ev *matrixEval) portsOf(r *rule, named int) uint32 {
 	if len(r.ports) == 0 {
 		return allPortsID
+	}
+	if len(r.named) == 0 {
+		if id := ev.staticPorts[r.id]; id != 0 {
+			return id
+		}
+		// A rule with ports and no names allows some, so its id is not 0
+		// (noPortsID), the "not yet known" mark.
+		id := ev.tbl.intern(r.static)
+		ev.staticPorts[r.id] = id
+		return id
 	}
 	k := [2]int{r.id, named}
 	if id, ok := ev.rulePorts[k]; ok {

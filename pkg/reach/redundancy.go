@@ -16,7 +16,7 @@ func (m *Model) SelectedPods(ref PolicyRef) []*corev1.Pod {
 			continue
 		}
 		var out []*corev1.Pod
-		for i := range m.pods {
+		for _, i := range m.podsByNS[ref.Namespace] {
 			if m.selects(pol, &m.pods[i]) {
 				out = append(out, m.pods[i].pod)
 			}
@@ -60,20 +60,27 @@ type Redundancy struct {
 func (m *Model) Redundancy() Redundancy {
 	ci := m.classIndex()
 	ev := newMatrixEval(m, ci)
+	// classesOf[d][pi]: the classes policy pi isolates in direction d, ascending.
+	var classesOf [2][][]int
+	for d := range classesOf {
+		classesOf[d] = make([][]int, len(m.policies))
+	}
+	for c := range ci.classes {
+		for d, pols := range ci.classes[c].selectedBy {
+			for _, pi := range pols {
+				classesOf[d][pi] = append(classesOf[d][pi], c)
+			}
+		}
+	}
 	var out Redundancy
 	for pi := range m.policies {
 		pol := &m.policies[pi]
-		selected, whole := false, true
-		for c := range ci.classes {
-			for d := range ci.classes[c].selectedBy {
-				if containsInt(ci.classes[c].selectedBy[d], pi) {
-					selected = true
-					whole = whole && ev.sameWithout(dir(d), c, pi, -1)
-				}
-			}
+		if len(classesOf[ingress][pi]) == 0 && len(classesOf[egress][pi]) == 0 {
+			continue // selects no pod: unused, not redundant
 		}
-		if !selected {
-			continue
+		whole := true
+		for d := range classesOf {
+			whole = whole && ev.sameWithout(dir(d), classesOf[d][pi], pi, -1)
 		}
 		if whole {
 			out.Policies = append(out.Policies, pol.ref)
@@ -81,14 +88,7 @@ func (m *Model) Redundancy() Redundancy {
 		}
 		for d := range pol.rules {
 			for ri := range pol.rules[d] {
-				redundant := true
-				for c := range ci.classes {
-					if containsInt(ci.classes[c].selectedBy[d], pi) && !ev.sameWithout(dir(d), c, pi, ri) {
-						redundant = false
-						break
-					}
-				}
-				if redundant {
+				if ev.sameWithout(dir(d), classesOf[d][pi], pi, ri) {
 					name := "ingress"
 					if dir(d) == egress {
 						name = "egress"
@@ -101,26 +101,43 @@ func (m *Model) Redundancy() Redundancy {
 	return out
 }
 
-// sameWithout says whether class c's allowances in direction d stay the
-// same without policy skip (or only without its rule skipRule, when >= 0).
-func (ev *matrixEval) sameWithout(d dir, c, skip, skipRule int) bool {
+// sameWithout says whether the allowances in direction d of every class in
+// classes stay the same without policy skip (or only without its rule
+// skipRule, when >= 0). Classes sharing an isolation profile share their
+// rows, so each profile's rows are computed once.
+func (ev *matrixEval) sameWithout(d dir, classes []int, skip, skipRule int) bool {
+	var profiles []int
+	byProfile := map[int][]int{}
+	for _, c := range classes {
+		p := ev.profile[d][c]
+		if _, ok := byProfile[p]; !ok {
+			profiles = append(profiles, p)
+		}
+		byProfile[p] = append(byProfile[p], c)
+	}
+	for _, p := range profiles {
+		members := byProfile[p]
+		rows, addrs, open := ev.rowsWithout(d, members[0], skip, skipRule)
+		for _, c := range members {
+			if !ev.sameRows(d, c, rows, addrs, open) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// rowsWithout computes class c's rows in direction d without policy skip
+// (or its rule skipRule); open says no policy would isolate it any more.
+func (ev *matrixEval) rowsWithout(d dir, c, skip, skipRule int) (rows, addrs []uint32, open bool) {
 	cl := &ev.ci.classes[c]
-	p := ev.profile[d][c]
-	withRows, withAddrs := ev.rows[d][p], ev.ext[d][p]
 	subjectNamed := -1
 	if d == ingress {
 		subjectNamed = cl.named
 	}
-	// A pod's traffic to itself is always allowed, so a class of one pod
-	// never sees its own entry.
-	self := -1
-	if cl.pods == 1 {
-		self = c
-	}
 	if skipRule >= 0 {
 		except := ruleID{skip, skipRule}
-		return equalIDs(withRows, ev.classRowExcept(d, cl.selectedBy[d], subjectNamed, except), self) &&
-			equalIDs(withAddrs, ev.addrRowExcept(d, cl.selectedBy[d], subjectNamed, except), -1)
+		return ev.classRowExcept(d, cl.selectedBy[d], subjectNamed, except), ev.addrRowExcept(d, cl.selectedBy[d], subjectNamed, except), false
 	}
 	var rest []int
 	for _, pi := range cl.selectedBy[d] {
@@ -129,19 +146,28 @@ func (ev *matrixEval) sameWithout(d dir, c, skip, skipRule int) bool {
 		}
 	}
 	if len(rest) == 0 {
+		return nil, nil, true
+	}
+	return ev.classRow(d, rest, subjectNamed), ev.addrRow(d, rest, subjectNamed), false
+}
+
+// sameRows says whether class c's rows in direction d equal the given ones
+// (or, when open, allow everything).
+func (ev *matrixEval) sameRows(d dir, c int, rows, addrs []uint32, open bool) bool {
+	cl := &ev.ci.classes[c]
+	p := ev.profile[d][c]
+	withRows, withAddrs := ev.rows[d][p], ev.ext[d][p]
+	// A pod's traffic to itself is always allowed, so a class of one pod
+	// never sees its own entry.
+	self := -1
+	if cl.pods == 1 {
+		self = c
+	}
+	if open {
 		// The class would no longer be isolated: everything is allowed.
 		return allIDs(withRows, self) && allIDs(withAddrs, -1)
 	}
-	return equalIDs(withRows, ev.classRow(d, rest, subjectNamed), self) && equalIDs(withAddrs, ev.addrRow(d, rest, subjectNamed), -1)
-}
-
-func containsInt(list []int, v int) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
+	return equalIDs(withRows, rows, self) && equalIDs(withAddrs, addrs, -1)
 }
 
 // allIDs and equalIDs compare rows of port-set IDs, skipping index skip.
