@@ -22,6 +22,10 @@ import (
 const rootLong = `Audit Kubernetes NetworkPolicies: what traffic they really allow, where
 isolation is missing, and which policies are stale, broad or redundant.
 
+Run without a command, netaudit audits: it prints a coverage summary, the
+findings by severity (see 'kubectl netaudit checks') and the changes they
+call for. --fail-on sets the severity that makes it exit 1.
+
 netaudit reads namespaces, pods and NetworkPolicies from the current kubeconfig
 context (get/list only, never writes) or, with -f, from manifest files. Unlike
 kubectl get, it looks at all namespaces unless -n is given, because isolation
@@ -29,14 +33,18 @@ is a property of the whole cluster.
 
 ` + exitCodeHelp
 
-const rootExample = `  # Inventory every NetworkPolicy of the current context
-  kubectl netaudit policies
+const rootExample = `  # Audit the current context: findings, coverage and the changes to make
+  kubectl netaudit
 
-  # The same for one namespace of another context, as JSON
-  kubectl netaudit policies -n prod --context staging -o json
+  # Fail a CI job on new findings of medium severity or worse, from manifests
+  kubectl netaudit -f deploy/ -R --fail-on medium --ignore netaudit-baseline.yaml
 
-  # Audit manifests in CI without a cluster
-  kubectl netaudit policies -f deploy/ -R`
+  # Every context of the kubeconfig, one JSON report each
+  kubectl netaudit --all-contexts -o json --output-dir reports/
+
+  # Who can talk to whom, and why one connection is allowed
+  kubectl netaudit matrix -n prod
+  kubectl netaudit explain --from prod/deployment/web --to prod/statefulset/db --port 5432`
 
 // NewRootCommand builds `kubectl netaudit` and its subcommands.
 func NewRootCommand(streams genericiooptions.IOStreams) *cobra.Command {
