@@ -59,7 +59,7 @@ envtest:
 	@hack/envtest-assets.sh
 
 ## bench: scale benchmarks, not part of test: Go benchmarks at 1k/10k/50k pods, the binary end to end
-## on generated manifests, next to netpol-analyzer, and live against envtest next to kubectl get (~15 min)
+## on generated manifests, next to netpol-analyzer, and live against envtest next to kubectl get (about 5 minutes once the tools are cached)
 bench:
 	hack/bench.sh
 

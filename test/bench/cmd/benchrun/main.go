@@ -28,11 +28,13 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/go-logr/logr"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/inventory"
 	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/reach"
@@ -537,6 +539,9 @@ func (r *runner) live() error {
 		return fmt.Errorf("the live benchmark needs KUBEBUILDER_ASSETS (hack/envtest-assets.sh); or pass -live-pods 0")
 	}
 	progress("starting envtest")
+	// envtest logs through controller-runtime; without a logger it prints a
+	// stack trace to say so.
+	ctrllog.SetLogger(logr.Discard())
 	env := &envtest.Environment{ControlPlaneStartTimeout: 2 * time.Minute, ControlPlaneStopTimeout: time.Minute}
 	cfg, err := env.Start()
 	if err != nil {
