@@ -21,7 +21,7 @@ install: build
 	install -d $(GOBIN)
 	install -m 0755 $(BIN) $(GOBIN)/kubectl-netaudit
 	install -m 0755 hack/kubectl_complete-netaudit $(GOBIN)/kubectl_complete-netaudit
-	@echo "installed into $(GOBIN); make sure it is on PATH, then run: kubectl netaudit policies"
+	@echo "installed into $(GOBIN); make sure it is on PATH, then run: kubectl netaudit"
 
 ## test: gofmt check, go vet, unit tests, the krew install test, and e2e tests against a real API server
 test: fmt-check vet unit krew e2e
