@@ -299,6 +299,7 @@ func (d *decoder) add(file string, doc document, obj runtime.Object) error {
 			}
 			return itemResult{obj: inner, err: err}
 		})
+		lines := itemLines(doc)
 		for i, r := range results {
 			if r.err != nil {
 				return fmt.Errorf("items[%d]: %w", i, r.err)
@@ -308,7 +309,11 @@ func (d *decoder) add(file string, doc document, obj runtime.Object) error {
 				d.skipped[r.skipped]++
 				continue
 			}
-			if err := d.add(file, doc, item); err != nil {
+			itemDoc := doc
+			if i < len(lines) {
+				itemDoc.line = lines[i] // point findings at the item, not the List
+			}
+			if err := d.add(file, itemDoc, item); err != nil {
 				return fmt.Errorf("items[%d]: %w", i, err)
 			}
 		}
@@ -359,4 +364,30 @@ func (d *decoder) inScope(m *metav1.ObjectMeta) bool {
 		return false
 	}
 	return true
+}
+
+// itemLines returns the line where each item of a YAML kind: List starts,
+// as kubectl writes it ("items:" at the left margin, then "- " entries),
+// or nil when the document is not laid out that way (JSON, flow style).
+func itemLines(doc document) []int {
+	if doc.json {
+		return nil
+	}
+	var out []int
+	inItems, dash := false, -1
+	for k, line := range strings.Split(string(doc.data), "\n") {
+		trimmed := strings.TrimLeft(line, " ")
+		indent := len(line) - len(trimmed)
+		switch {
+		case trimmed == "" || strings.HasPrefix(trimmed, "#"):
+		case indent == 0 && strings.HasPrefix(trimmed, "items:"):
+			inItems = strings.TrimSpace(strings.TrimPrefix(trimmed, "items:")) == ""
+		case inItems && strings.HasPrefix(trimmed, "- ") && (dash < 0 || indent == dash):
+			dash = indent
+			out = append(out, doc.line+k)
+		case inItems && indent == 0 && !strings.HasPrefix(trimmed, "- "):
+			inItems = false // the next top-level key
+		}
+	}
+	return out
 }

@@ -39,7 +39,7 @@ func TestFromFiles(t *testing.T) {
 				"skipped 1 object(s) of other kinds: 1 Widget",
 				"1 workload(s) without pods in the files (x/deployment/d): each is judged as one pod built from its template, without an IP",
 			},
-			origins: map[string]Origin{"x/deny": {File: "testdata/list.yaml", Document: 0, Line: 2}},
+			origins: map[string]Origin{"x/deny": {File: "testdata/list.yaml", Document: 0, Line: 31}}, // the item, not the List
 		},
 		{
 			name:     "multi-document yaml, defaults and synthesised namespaces",
@@ -123,6 +123,11 @@ func TestFromFilesKeepsPodIPs(t *testing.T) {
 	st := snap.Pods[0].Status
 	if st.PodIP != "10.0.0.1" || len(st.PodIPs) != 2 || st.PodIPs[1].IP != "fd00::1" {
 		t.Errorf("got status %+v, want podIP 10.0.0.1 and podIPs [10.0.0.1 fd00::1]", st)
+	}
+	for key, want := range map[string]int{OriginKey("Namespace", "", "x"): 7, OriginKey("Pod", "x", "a"): 14} {
+		if got := snap.Origins[key].Line; got != want {
+			t.Errorf("%s: got line %d, want %d (its item in the List)", key, got, want)
+		}
 	}
 	if got := snap.Namespaces[0].Labels["ns"]; got != "x" {
 		t.Errorf("got namespace label ns=%q, want x", got)
