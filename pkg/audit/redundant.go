@@ -115,7 +115,7 @@ func judgeable(in *Input, ref reach.PolicyRef) bool {
 				}
 				// A peer waiting for the workloads of empty namespaces is
 				// not redundant, only early.
-				if p.NamespaceSelector != nil && emptyNamespaces(in, np, p) {
+				if p.NamespaceSelector != nil && emptyNamespaces(in, p) {
 					return false
 				}
 			}

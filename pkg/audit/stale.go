@@ -113,7 +113,7 @@ func deadPeers(in *Input, typos bool) []Finding {
 					continue
 				}
 				nsMatch, podMatch, miss := matchPeer(in, np, &r.peers[pi])
-				if podMatch > 0 || (nsMatch > 0 && peer.NamespaceSelector != nil && emptyNamespaces(in, np, peer)) {
+				if podMatch > 0 || (nsMatch > 0 && peer.NamespaceSelector != nil && emptyNamespaces(in, peer)) {
 					// Namespaces with no pods yet cannot tell a dead peer
 					// from one waiting for its workloads.
 					continue
@@ -420,7 +420,7 @@ func peerPods(in *Input, np *networkingv1.NetworkPolicy, peer networkingv1.Netwo
 
 // emptyNamespaces: every namespace the peer's namespaceSelector matches has
 // no pods in the snapshot.
-func emptyNamespaces(in *Input, np *networkingv1.NetworkPolicy, peer networkingv1.NetworkPolicyPeer) bool {
+func emptyNamespaces(in *Input, peer networkingv1.NetworkPolicyPeer) bool {
 	namespaces, ok := in.facts.labels.matchingNamespaces(peer.NamespaceSelector)
 	if !ok {
 		return false

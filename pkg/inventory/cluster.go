@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -69,14 +70,12 @@ func FromCluster(ctx context.Context, cs kubernetes.Interface, opts ClusterOptio
 		go func() { defer wg.Done(); errs[i] = fn() }()
 	}
 	goList(2, func() error {
-		err := listAll(ctx, opts.ChunkSize, func(ctx context.Context, lo metav1.ListOptions) (string, error) {
+		err := listPages(ctx, opts, &snap.Namespaces, func(ctx context.Context, lo metav1.ListOptions) ([]corev1.Namespace, string, error) {
 			l, err := cs.CoreV1().Namespaces().List(ctx, lo)
 			if err != nil {
-				return "", err
+				return nil, "", err
 			}
-			snap.Namespaces = append(snap.Namespaces, l.Items...)
-			opts.progress(len(l.Items))
-			return l.Continue, nil
+			return l.Items, l.Continue, nil
 		})
 		if err != nil && opts.Namespace != "" {
 			nsErr = err // recoverable: see below
@@ -88,14 +87,12 @@ func FromCluster(ctx context.Context, cs kubernetes.Interface, opts ClusterOptio
 		return nil
 	})
 	goList(0, func() error {
-		err := listAll(ctx, opts.ChunkSize, func(ctx context.Context, lo metav1.ListOptions) (string, error) {
+		err := listPages(ctx, opts, &snap.Pods, func(ctx context.Context, lo metav1.ListOptions) ([]corev1.Pod, string, error) {
 			l, err := cs.CoreV1().Pods(opts.Namespace).List(ctx, lo)
 			if err != nil {
-				return "", err
+				return nil, "", err
 			}
-			snap.Pods = append(snap.Pods, l.Items...)
-			opts.progress(len(l.Items))
-			return l.Continue, nil
+			return l.Items, l.Continue, nil
 		})
 		if err != nil {
 			return &ListError{Resource: "pods", Namespace: opts.Namespace, Err: err}
@@ -103,14 +100,12 @@ func FromCluster(ctx context.Context, cs kubernetes.Interface, opts ClusterOptio
 		return nil
 	})
 	goList(1, func() error {
-		err := listAll(ctx, opts.ChunkSize, func(ctx context.Context, lo metav1.ListOptions) (string, error) {
+		err := listPages(ctx, opts, &snap.Policies, func(ctx context.Context, lo metav1.ListOptions) ([]networkingv1.NetworkPolicy, string, error) {
 			l, err := cs.NetworkingV1().NetworkPolicies(opts.Namespace).List(ctx, lo)
 			if err != nil {
-				return "", err
+				return nil, "", err
 			}
-			snap.Policies = append(snap.Policies, l.Items...)
-			opts.progress(len(l.Items))
-			return l.Continue, nil
+			return l.Items, l.Continue, nil
 		})
 		if err != nil {
 			return &ListError{Resource: "networkpolicies", Namespace: opts.Namespace, Err: err}
@@ -136,6 +131,19 @@ func FromCluster(ctx context.Context, cs kubernetes.Interface, opts ClusterOptio
 	snap.synthesiseNamespaces()
 	snap.Sort()
 	return snap, nil
+}
+
+// listPages pages through one kind's list call into dst, reporting progress.
+func listPages[T any](ctx context.Context, opts ClusterOptions, dst *[]T, page func(context.Context, metav1.ListOptions) ([]T, string, error)) error {
+	return listAll(ctx, opts.ChunkSize, func(ctx context.Context, lo metav1.ListOptions) (string, error) {
+		items, next, err := page(ctx, lo)
+		if err != nil {
+			return "", err
+		}
+		*dst = append(*dst, items...)
+		opts.progress(len(items))
+		return next, nil
+	})
 }
 
 // listAll pages through a list call with limit + continue. A continue token
