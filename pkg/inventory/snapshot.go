@@ -11,6 +11,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	npav1alpha1 "sigs.k8s.io/network-policy-api/apis/v1alpha1"
+	npav1beta1 "sigs.k8s.io/network-policy-api/apis/v1beta1"
 )
 
 // SourceKind says whether a Snapshot was read from a cluster or from files.
@@ -40,6 +42,19 @@ type Snapshot struct {
 	Namespaces []corev1.Namespace
 	Pods       []corev1.Pod
 	Policies   []networkingv1.NetworkPolicy
+	// ClusterNetworkPolicies are the cluster-wide tiers of
+	// sigs.k8s.io/network-policy-api. Objects read as v1alpha2 (the same
+	// schema) are converted to v1beta1; TypeMeta keeps the apiVersion they
+	// were read as, for reports.
+	ClusterNetworkPolicies []npav1beta1.ClusterNetworkPolicy
+	// AdminNetworkPolicies and BaselineAdminNetworkPolicies are the
+	// v1alpha1 kinds that ClusterNetworkPolicy replaced.
+	AdminNetworkPolicies         []npav1alpha1.AdminNetworkPolicy
+	BaselineAdminNetworkPolicies []npav1alpha1.BaselineAdminNetworkPolicy
+	// Nodes are read only when a tier policy has a nodes peer; NodesKnown
+	// says whether they were (without them such peers are outside the model).
+	Nodes      []corev1.Node
+	NodesKnown bool
 	// Warnings are recoverable oddities (skipped kinds, synthesised
 	// namespaces, namespaces that could not be listed, ...), one line each.
 	Warnings []string
@@ -80,6 +95,16 @@ func (s *Snapshot) Sort() {
 		}
 		return a.Name < b.Name
 	})
+	sort.SliceStable(s.ClusterNetworkPolicies, func(i, j int) bool {
+		return s.ClusterNetworkPolicies[i].Name < s.ClusterNetworkPolicies[j].Name
+	})
+	sort.SliceStable(s.AdminNetworkPolicies, func(i, j int) bool {
+		return s.AdminNetworkPolicies[i].Name < s.AdminNetworkPolicies[j].Name
+	})
+	sort.SliceStable(s.BaselineAdminNetworkPolicies, func(i, j int) bool {
+		return s.BaselineAdminNetworkPolicies[i].Name < s.BaselineAdminNetworkPolicies[j].Name
+	})
+	sort.SliceStable(s.Nodes, func(i, j int) bool { return s.Nodes[i].Name < s.Nodes[j].Name })
 }
 
 // Namespace returns the namespace with the given name, or nil.
