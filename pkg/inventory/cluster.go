@@ -128,6 +128,7 @@ func FromCluster(ctx context.Context, cs kubernetes.Interface, opts ClusterOptio
 		snap.Warnings = append(snap.Warnings, fmt.Sprintf(
 			"cannot list namespaces (forbidden): namespaces other than %q are known by name only, so namespaceSelector peers that match labels other than kubernetes.io/metadata.name may be judged wrongly; grant list on namespaces for exact answers", opts.Namespace))
 	}
+	snap.setAsideFinishedPods()
 	snap.synthesiseNamespaces()
 	snap.Sort()
 	return snap, nil
