@@ -42,6 +42,9 @@ type InventoryOptions struct {
 	Quiet       bool
 
 	genericiooptions.IOStreams
+	// contexts are the contexts of --context a,b or --all-contexts that
+	// Complete found; nil when the command runs once.
+	contexts []string
 	// warnPrefix names the context in warnings when several run at once.
 	warnPrefix string
 	// progress, when set, is told how many objects each page brought.
