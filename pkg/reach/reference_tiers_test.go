@@ -277,20 +277,30 @@ func refAlphaPorts(ports *[]npav1alpha1.AdminNetworkPolicyPort) []refTierPort {
 
 // refTierEvaluate returns the possible outcomes of one connection.
 func refTierEvaluate(snap *inventory.Snapshot, ipBlockMatchesPods bool, src, dst refEnd, port int32, proto string) outcomes {
-	admin, baseline := refTiers(snap)
+	return newRefTierCtx(snap).evaluate(ipBlockMatchesPods, src, dst, port, proto)
+}
+
+func newRefTierCtx(snap *inventory.Snapshot) *refTierCtx {
+	c := &refTierCtx{Snapshot: snap, nsLabels: map[string]map[string]string{}}
+	c.admin, c.baseline = refTiers(snap)
+	return c
+}
+
+// evaluate is refTierEvaluate on a snapshot read once. Not for concurrent use.
+func (c *refTierCtx) evaluate(ipBlockMatchesPods bool, src, dst refEnd, port int32, proto string) outcomes {
 	self := src.pod != nil && dst.pod != nil && src.pod.Namespace == dst.pod.Namespace && src.pod.Name == dst.pod.Name
-	eg := refTierSide(snap, ipBlockMatchesPods, admin, baseline, "Egress", src, dst, dst, self, port, proto)
-	in := refTierSide(snap, ipBlockMatchesPods, admin, baseline, "Ingress", dst, src, dst, self, port, proto)
+	eg := refTierSide(c, ipBlockMatchesPods, c.admin, c.baseline, "Egress", src, dst, dst, self, port, proto)
+	in := refTierSide(c, ipBlockMatchesPods, c.admin, c.baseline, "Ingress", dst, src, dst, self, port, proto)
 	return outcomes{allow: eg.allow && in.allow, deny: eg.deny || in.deny}
 }
 
-func refTierSide(snap *inventory.Snapshot, ipBlockMatchesPods bool, admin, baseline []refTierPolicy, direction string, subject, other, dst refEnd, self bool, port int32, proto string) outcomes {
+func refTierSide(snap *refTierCtx, ipBlockMatchesPods bool, admin, baseline []refTierPolicy, direction string, subject, other, dst refEnd, self bool, port int32, proto string) outcomes {
 	if subject.pod == nil || self || subject.pod.Spec.HostNetwork {
 		return outcomes{allow: true}
 	}
 	var out outcomes
-	np := refSideOf(snap, ipBlockMatchesPods, direction, subject, other, dst, self, port, proto)
-	for a := range refTierOutcomes(snap, admin, direction, subject, other, dst, port, proto) {
+	np := refSideOf(snap.Snapshot, ipBlockMatchesPods, direction, subject, other, dst, self, port, proto)
+	for _, a := range refTierOutcomes(snap, admin, direction, subject, other, dst, port, proto).list() {
 		switch a {
 		case refAccept:
 			out.allow = true
@@ -302,7 +312,7 @@ func refTierSide(snap *inventory.Snapshot, ipBlockMatchesPods bool, admin, basel
 				out.deny = out.deny || !np.allowed
 				continue
 			}
-			for b := range refTierOutcomes(snap, baseline, direction, subject, other, dst, port, proto) {
+			for _, b := range refTierOutcomes(snap, baseline, direction, subject, other, dst, port, proto).list() {
 				if b == refDeny {
 					out.deny = true
 				} else {
@@ -316,7 +326,7 @@ func refTierSide(snap *inventory.Snapshot, ipBlockMatchesPods bool, admin, basel
 
 // refTierOutcomes returns every action the tier may take: the policies that
 // select subject, by priority, every order of equal priorities tried.
-func refTierOutcomes(snap *inventory.Snapshot, tier []refTierPolicy, direction string, subject, other, dst refEnd, port int32, proto string) map[tierAction]bool {
+func refTierOutcomes(snap *refTierCtx, tier []refTierPolicy, direction string, subject, other, dst refEnd, port int32, proto string) actionSet {
 	var selecting []refTierPolicy
 	for _, p := range tier {
 		if refSubjectSelects(snap, p.subject, subject.pod) {
@@ -325,7 +335,7 @@ func refTierOutcomes(snap *inventory.Snapshot, tier []refTierPolicy, direction s
 	}
 	sort.SliceStable(selecting, func(i, j int) bool { return selecting[i].priority < selecting[j].priority })
 	// Each policy's own possible results, rules in order.
-	results := make([]map[tierAction]bool, len(selecting))
+	results := make([]actionSet, len(selecting))
 	for i, p := range selecting {
 		rules := p.ingress
 		if direction == "Egress" {
@@ -342,13 +352,11 @@ func refTierOutcomes(snap *inventory.Snapshot, tier []refTierPolicy, direction s
 			groups = append(groups, []int{i})
 		}
 	}
-	out := map[tierAction]bool{}
+	var out actionSet
 	var walk func(g int, order []int)
 	walk = func(g int, order []int) {
 		if g == len(groups) {
-			for a := range refSequence(results, order) {
-				out[a] = true
-			}
+			out |= refSequence(results, order)
 			return
 		}
 		for _, perm := range refPermutations(groups[g]) {
@@ -361,18 +369,28 @@ func refTierOutcomes(snap *inventory.Snapshot, tier []refTierPolicy, direction s
 
 // refSequence: in one order, the first policy that decides decides; a
 // policy that may or may not match branches.
-func refSequence(results []map[tierAction]bool, order []int) map[tierAction]bool {
+func refSequence(results []actionSet, order []int) actionSet {
 	if len(order) == 0 {
-		return map[tierAction]bool{refNoMatch: true}
+		return actionSet(0).with(refNoMatch)
 	}
-	out := map[tierAction]bool{}
-	for a := range results[order[0]] {
-		if a == refNoMatch {
-			for b := range refSequence(results, order[1:]) {
-				out[b] = true
-			}
-		} else {
-			out[a] = true
+	out := results[order[0]]
+	if out.has(refNoMatch) {
+		out = out.without(refNoMatch) | refSequence(results, order[1:])
+	}
+	return out
+}
+
+// actionSet is a set of tierActions.
+type actionSet uint8
+
+func (s actionSet) with(a tierAction) actionSet    { return s | 1<<a }
+func (s actionSet) without(a tierAction) actionSet { return s &^ (1 << a) }
+func (s actionSet) has(a tierAction) bool          { return s&(1<<a) != 0 }
+func (s actionSet) list() []tierAction {
+	var out []tierAction
+	for _, a := range []tierAction{refNoMatch, refAccept, refDeny, refPass} {
+		if s.has(a) {
+			out = append(out, a)
 		}
 	}
 	return out
@@ -394,16 +412,15 @@ func refPermutations(xs []int) [][]int {
 
 // refPolicyOutcomes: the rules of one policy in order; the first match
 // decides.
-func refPolicyOutcomes(snap *inventory.Snapshot, rules []refTierRule, direction string, other, dst refEnd, port int32, proto string) map[tierAction]bool {
-	out := map[tierAction]bool{}
+func refPolicyOutcomes(snap *refTierCtx, rules []refTierRule, direction string, other, dst refEnd, port int32, proto string) actionSet {
+	var out actionSet
 	for _, r := range rules {
 		failClosed := slices.ContainsFunc(r.peers, func(p refTierPeer) bool { return p.empty })
 		if failClosed {
 			if r.action == refAccept {
 				continue // matches nothing
 			}
-			out[refDeny] = true // deny everything
-			return out
+			return out.with(refDeny) // deny everything
 		}
 		if !refTierPortsMatch(r.ports, dst, port, proto) {
 			continue
@@ -418,15 +435,29 @@ func refPolicyOutcomes(snap *inventory.Snapshot, rules []refTierRule, direction 
 			}
 		}
 		if yes {
-			out[r.action] = true
-			return out
+			return out.with(r.action)
 		}
 		if maybe {
-			out[r.action] = true // and, if it does not match, the next rules
+			out = out.with(r.action) // and, if it does not match, the next rules
 		}
 	}
-	out[refNoMatch] = true
-	return out
+	return out.with(refNoMatch)
+}
+
+// refTierCtx is the snapshot with its namespaces' labels at hand.
+type refTierCtx struct {
+	*inventory.Snapshot
+	admin, baseline []refTierPolicy
+	nsLabels        map[string]map[string]string
+}
+
+func (c *refTierCtx) namespaceLabels(name string) map[string]string {
+	l, ok := c.nsLabels[name]
+	if !ok {
+		l = refNamespaceLabels(c.Snapshot, name)
+		c.nsLabels[name] = l
+	}
+	return l
 }
 
 type match int
@@ -437,20 +468,20 @@ const (
 	matchMaybe
 )
 
-func refSubjectSelects(snap *inventory.Snapshot, s npav1beta1.ClusterNetworkPolicySubject, p *corev1.Pod) bool {
+func refSubjectSelects(snap *refTierCtx, s npav1beta1.ClusterNetworkPolicySubject, p *corev1.Pod) bool {
 	if p.Spec.HostNetwork {
 		return false
 	}
 	switch {
 	case s.Namespaces != nil:
-		return refSelectorMatches(s.Namespaces, refNamespaceLabels(snap, p.Namespace))
+		return refSelectorMatches(s.Namespaces, snap.namespaceLabels(p.Namespace))
 	case s.Pods != nil:
-		return refSelectorMatches(&s.Pods.NamespaceSelector, refNamespaceLabels(snap, p.Namespace)) && refSelectorMatches(&s.Pods.PodSelector, p.Labels)
+		return refSelectorMatches(&s.Pods.NamespaceSelector, snap.namespaceLabels(p.Namespace)) && refSelectorMatches(&s.Pods.PodSelector, p.Labels)
 	}
 	return false
 }
 
-func refTierPeerMatches(snap *inventory.Snapshot, peer refTierPeer, other refEnd) match {
+func refTierPeerMatches(snap *refTierCtx, peer refTierPeer, other refEnd) match {
 	isPod := other.pod != nil && !other.pod.Spec.HostNetwork
 	var ips []string
 	if other.pod == nil {
@@ -460,11 +491,11 @@ func refTierPeerMatches(snap *inventory.Snapshot, peer refTierPeer, other refEnd
 	}
 	switch {
 	case peer.namespaces != nil:
-		if isPod && refSelectorMatches(peer.namespaces, refNamespaceLabels(snap, other.pod.Namespace)) {
+		if isPod && refSelectorMatches(peer.namespaces, snap.namespaceLabels(other.pod.Namespace)) {
 			return matchYes
 		}
 	case peer.pods != nil:
-		if isPod && refSelectorMatches(&peer.pods.NamespaceSelector, refNamespaceLabels(snap, other.pod.Namespace)) && refSelectorMatches(&peer.pods.PodSelector, other.pod.Labels) {
+		if isPod && refSelectorMatches(&peer.pods.NamespaceSelector, snap.namespaceLabels(other.pod.Namespace)) && refSelectorMatches(&peer.pods.PodSelector, other.pod.Labels) {
 			return matchYes
 		}
 	case len(peer.networks) > 0:
