@@ -157,9 +157,11 @@ func (p PolicyChange) Ref() string {
 type Change struct {
 	Effect Effect `json:"effect"`
 	Risk   Risk   `json:"risk"`
-	// From and To are node IDs: ns/kind/name for a workload, ns/pod for a
-	// pod, or Outside.
-	From  string         `json:"from"`
+	// From are the sources, sorted, To the destination: node IDs
+	// (ns/kind/name for a workload, ns/pod for a pod) or Outside. Sources
+	// of one namespace whose traffic to To changes on the same ports form
+	// one change.
+	From  []string       `json:"from"`
 	To    string         `json:"to"`
 	CIDRs []netip.Prefix `json:"cidrs,omitempty"`
 	// Ports are the ports and protocols opened or closed.
@@ -171,7 +173,8 @@ type Change struct {
 	// policy changed (pods or namespaces did).
 	Policies []string `json:"policies"`
 	// Before and After are the engine's verdicts, with their reasons, for
-	// one pod pair (or pod and address) and the first port of Ports.
+	// one pod pair (or pod and address) of the first source and the first
+	// port of Ports.
 	Before reach.Verdict `json:"before"`
 	After  reach.Verdict `json:"after"`
 }
@@ -211,8 +214,9 @@ func Compute(base, proposed State, opts Options) (*PolicyDiff, error) {
 
 	mb, mp := base.Model.Matrix(opts.Level), proposed.Model.Matrix(opts.Level)
 	c := &computer{base: base, proposed: proposed, level: opts.Level, changed: changed,
-		baseNodes: nodeIndex(mb, opts.Level), propNodes: nodeIndex(mp, opts.Level)}
+		baseNodes: nodeIndex(mb, opts.Level), propNodes: nodeIndex(mp, opts.Level), groups: map[string]*Change{}}
 	c.edges(mb, mp)
+	c.explainGroups()
 	c.external(mb, mp)
 
 	exps, err := c.expectations(opts.Expectations)
@@ -356,6 +360,7 @@ type computer struct {
 	changed              map[string]bool
 	baseNodes, propNodes map[string]*nodeInfo
 	out                  []Change
+	groups               map[string]*Change
 }
 
 // node returns a node by ID from whichever side has it (proposed first).
@@ -409,18 +414,40 @@ func (c *computer) pair(from, to string, opened, closed reach.PortSet) {
 		if ports.IsEmpty() {
 			continue
 		}
-		ch := Change{Effect: eff, From: from, To: to, Ports: ports}
+		risk := RiskNamespace
 		switch {
 		case eff == Closed:
-			ch.Risk = RiskClosed
+			risk = RiskClosed
 		case src.Namespace != dst.Namespace:
-			ch.Risk = RiskCrossNamespace
-		default:
-			ch.Risk = RiskNamespace
+			risk = RiskCrossNamespace
 		}
-		c.explainPair(&ch)
-		c.out = append(c.out, ch)
+		// Sources of one namespace whose traffic to a destination changes
+		// on the same ports are one change: the same policies are at work.
+		key := string(eff) + "|" + to + "|" + src.Namespace + "|" + ports.String()
+		ch, ok := c.groups[key]
+		if !ok {
+			ch = &Change{Effect: eff, Risk: risk, To: to, Ports: ports}
+			c.groups[key] = ch
+		}
+		ch.From = append(ch.From, from)
 	}
+}
+
+// explainGroups sorts each grouped change's sources and explains it on
+// the first.
+func (c *computer) explainGroups() {
+	keys := make([]string, 0, len(c.groups))
+	for k := range c.groups {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		ch := c.groups[k]
+		sort.Strings(ch.From)
+		c.explainPair(ch)
+		c.out = append(c.out, *ch)
+	}
+	c.groups = nil
 }
 
 // firstPort is the lowest port of the set, TCP first.
@@ -447,7 +474,7 @@ func (c *computer) explainPair(ch *Change) {
 	if ch.Effect == Closed {
 		where, nodes = c.base, c.baseNodes
 	}
-	src, dst := nodes[ch.From].node, nodes[ch.To].node
+	src, dst := nodes[ch.From[0]].node, nodes[ch.To].node
 	sp, dp, _ := firstPair(src, dst)
 	tries := 0
 search:
@@ -467,7 +494,7 @@ search:
 	}
 	verdict := func(s State, nodes map[string]*nodeInfo) reach.Verdict {
 		from, to := src.Namespace+"/"+sp, dst.Namespace+"/"+dp
-		sn, okFrom := nodes[ch.From]
+		sn, okFrom := nodes[ch.From[0]]
 		dn, okTo := nodes[ch.To]
 		if !okFrom || !okTo {
 			return absentVerdict(from, to, okFrom, okTo, port, proto, ReasonAbsent)
@@ -601,9 +628,9 @@ func (c *computer) external(mb, mp *reach.Matrix) {
 }
 
 func (c *computer) externalChange(id string, egress bool, eff Effect, e reach.CIDRPorts) {
-	ch := Change{Effect: eff, Risk: RiskWorld, From: Outside, To: id, CIDRs: e.CIDRs, Ports: e.Ports}
+	ch := Change{Effect: eff, Risk: RiskWorld, From: []string{Outside}, To: id, CIDRs: e.CIDRs, Ports: e.Ports}
 	if egress {
-		ch.From, ch.To = id, Outside
+		ch.From, ch.To = []string{id}, Outside
 	}
 	if eff == Closed {
 		ch.Risk = RiskClosed
@@ -683,8 +710,8 @@ func sortChanges(cs []Change) {
 		if a.To != b.To {
 			return a.To < b.To
 		}
-		if a.From != b.From {
-			return a.From < b.From
+		if a.From[0] != b.From[0] {
+			return a.From[0] < b.From[0]
 		}
 		if a.Effect != b.Effect {
 			return a.Effect > b.Effect // opened first

@@ -176,7 +176,15 @@ func (c *computer) covers(ch *Change, e Expectation) bool {
 	if !ch.Ports.Contains(e.Protocol, e.Port) {
 		return false
 	}
-	return c.matches(ch.From, ch.CIDRs, e.From) && c.matches(ch.To, ch.CIDRs, e.To)
+	if !c.matches(ch.To, ch.CIDRs, e.To) {
+		return false
+	}
+	for _, from := range ch.From {
+		if c.matches(from, ch.CIDRs, e.From) {
+			return true
+		}
+	}
+	return false
 }
 
 // matches says whether a change's end names what ref names.

@@ -155,14 +155,16 @@ func deltaOf(changes []Change, eff Effect) delta {
 		if c.Effect != eff {
 			continue
 		}
-		switch {
-		case c.From == Outside:
-			d.ext[c.To+" ingress"] = append(d.ext[c.To+" ingress"], reach.CIDRPorts{CIDRs: c.CIDRs, Ports: c.Ports})
-		case c.To == Outside:
-			d.ext[c.From+" egress"] = append(d.ext[c.From+" egress"], reach.CIDRPorts{CIDRs: c.CIDRs, Ports: c.Ports})
-		default:
-			k := [2]string{c.From, c.To}
-			d.pairs[k] = d.pairs[k].Union(c.Ports)
+		for _, from := range c.From {
+			switch {
+			case from == Outside:
+				d.ext[c.To+" ingress"] = append(d.ext[c.To+" ingress"], reach.CIDRPorts{CIDRs: c.CIDRs, Ports: c.Ports})
+			case c.To == Outside:
+				d.ext[from+" egress"] = append(d.ext[from+" egress"], reach.CIDRPorts{CIDRs: c.CIDRs, Ports: c.Ports})
+			default:
+				k := [2]string{from, c.To}
+				d.pairs[k] = d.pairs[k].Union(c.Ports)
+			}
 		}
 	}
 	return d
