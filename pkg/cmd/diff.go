@@ -34,10 +34,36 @@ type DiffOptions struct {
 	WideIPv6    int
 
 	failSeverity *audit.Severity
+	format       *format
 }
 
-// diffFormats are diff's -o values, the default first.
-var diffFormats = []string{"table", "wide", "json", "yaml", "markdown", "sarif"}
+// formats are the -o values of diff. Each prints one diff (outcome.doc is
+// the *diff.PolicyDiff, outcome.snap the proposed state); diff compares two
+// states, so there is no multi-context form.
+func (o *DiffOptions) formats() formats {
+	doc := func(out *outcome) *diff.PolicyDiff { return out.doc.(*diff.PolicyDiff) }
+	return formats{
+		{name: "table", ext: "txt", print: func(w io.Writer, out *outcome) error {
+			return report.PrintDiffTable(w, doc(out), false, o.NoHeaders)
+		}},
+		{name: "wide", ext: "txt", print: func(w io.Writer, out *outcome) error {
+			return report.PrintDiffTable(w, doc(out), true, o.NoHeaders)
+		}},
+		{name: "json", ext: "json", print: func(w io.Writer, out *outcome) error {
+			return report.WriteJSON(w, report.NewPolicyDiff(doc(out)))
+		}},
+		{name: "yaml", ext: "yaml", print: func(w io.Writer, out *outcome) error {
+			return report.WriteYAML(w, report.NewPolicyDiff(doc(out)))
+		}},
+		{name: "markdown", ext: "md", print: func(w io.Writer, out *outcome) error {
+			return report.PrintDiffMarkdown(w, doc(out), report.MarkdownBudget)
+		}},
+		{name: "sarif", ext: "sarif", print: func(w io.Writer, out *outcome) error {
+			checks, _ := o.config().Selected()
+			return report.WriteDiffSARIF(w, doc(out), checks, out.snap, versionString())
+		}},
+	}
+}
 
 // diffFailOn are --fail-on's values besides the severities.
 const (
@@ -103,6 +129,9 @@ that severity or above.
   kubectl netaudit diff --base-context staging --context prod`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			if err := o.Complete(); err != nil {
+				return err
+			}
 			if err := o.Validate(); err != nil {
 				return err
 			}
@@ -116,7 +145,7 @@ that severity or above.
 	fs.StringArrayVar(&o.Delete, "delete", nil, "remove the objects this manifest holds from the proposed state (repeatable)")
 	fs.StringVar(&o.Expect, "expect", "", "verify expectations file: a closed path one of them expects allowed is likely breakage")
 	fs.BoolVar(&o.Pods, "pods", false, "compare per pod instead of per workload")
-	fs.StringVarP(&o.Output, "output", "o", o.Output, "output format: "+strings.Join(diffFormats, ", "))
+	o.formats().bind(fs, &o.Output)
 	fs.BoolVar(&o.NoHeaders, "no-headers", false, "omit table headers")
 	fs.StringVar(&o.FailOn, "fail-on", o.FailOn, "exit 1 when: opened (a connection opens), any (anything changes or a finding is new), high, medium, low or info (a new finding at that severity or above), or none")
 	fs.StringVar(&o.Ignore, "ignore", "", "baseline file of accepted findings (see the audit's --write-baseline): they are not new")
@@ -127,7 +156,7 @@ that severity or above.
 	o.EngineOptions.AddFlags(fs)
 	_ = c.MarkFlagFilename("expect", "yaml", "yml", "json")
 	_ = c.MarkFlagFilename("delete", "yaml", "yml", "json")
-	_ = c.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(diffFormats, cobra.ShellCompDirectiveNoFileComp))
+	o.formats().complete(c)
 	_ = c.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions([]string{failOnOpened, failOnAny, "high", "medium", "low", "info", failOnNone}, cobra.ShellCompDirectiveNoFileComp))
 	return c
 }
@@ -136,9 +165,18 @@ func (o *DiffOptions) config() audit.Config {
 	return audit.Config{WideIPv4Prefix: o.WideIPv4, WideIPv6Prefix: o.WideIPv6, Only: o.Only, Skip: o.Skip}
 }
 
+// Complete fills the derived fields: the format and the contexts named.
+func (o *DiffOptions) Complete() error {
+	o.format = o.formats().find(o.Output)
+	if o.AllContexts || strings.Contains(o.contextFlag(), ",") || strings.Contains(o.BaseContext, ",") {
+		return usageErrorf("diff compares two states: give one --context (and one --base-context), not several")
+	}
+	return o.InventoryOptions.Complete()
+}
+
 // Validate checks flags without touching the cluster.
 func (o *DiffOptions) Validate() error {
-	if err := validateOutput(o.Output, diffFormats...); err != nil {
+	if err := o.formats().validate(o.Output, o.InventoryOptions); err != nil {
 		return err
 	}
 	switch o.FailOn {
@@ -155,12 +193,6 @@ func (o *DiffOptions) Validate() error {
 	}
 	if _, err := o.config().Selected(); err != nil {
 		return usageErrorf("--only/--skip: %v", err)
-	}
-	if o.AllContexts || strings.Contains(o.contextFlag(), ",") || strings.Contains(o.BaseContext, ",") {
-		return usageErrorf("diff compares two states: give one --context (and one --base-context), not several")
-	}
-	if o.OutputDir != "" {
-		return usageErrorf("--output-dir is for several contexts; diff writes one document")
 	}
 	if len(o.Base) > 0 && o.BaseContext != "" {
 		return usageErrorf("--base and --base-context both name the base state: give one")
@@ -307,28 +339,13 @@ func (o *DiffOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return usageErrorf("%v", err)
 	}
-	if err := o.print(o.Out, d, propSnap); err != nil {
+	if err := o.format.print(o.Out, &outcome{doc: d, snap: propSnap}); err != nil {
 		return err
 	}
 	if o.failed(d) {
 		return errFailed
 	}
 	return nil
-}
-
-func (o *DiffOptions) print(w io.Writer, d *diff.PolicyDiff, proposed *inventory.Snapshot) error {
-	switch o.Output {
-	case "json":
-		return report.WriteJSON(w, report.NewPolicyDiff(d))
-	case "yaml":
-		return report.WriteYAML(w, report.NewPolicyDiff(d))
-	case "markdown":
-		return report.PrintDiffMarkdown(w, d, report.MarkdownBudget)
-	case "sarif":
-		checks, _ := o.config().Selected()
-		return report.WriteDiffSARIF(w, d, checks, proposed, versionString())
-	}
-	return report.PrintDiffTable(w, d, o.Output == "wide", o.NoHeaders)
 }
 
 // failed says whether the diff reaches --fail-on.
