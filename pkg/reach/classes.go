@@ -88,6 +88,7 @@ func (m *Model) buildClasses() *classIndex {
 		writeLabels(&key, p.labels)
 		writeNamed(&key, named)
 		key.WriteString(strconv.FormatBool(p.hostNetwork))
+		key.WriteString(strconv.FormatBool(len(p.ips) > 0))
 		key.WriteString(blocks.key())
 		g, ok := groupOf[key.String()]
 		if !ok {
@@ -134,7 +135,7 @@ func (m *Model) buildClasses() *classIndex {
 				}
 			}
 		}
-		if g.rep.hostNetwork {
+		if g.rep.hostNetwork && len(g.rep.ips) > 0 {
 			for b, ids := range idx.nodePeers {
 				if g.blocks.has(b) {
 					for _, id := range ids {

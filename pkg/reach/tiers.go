@@ -276,6 +276,9 @@ func alphaPorts(ps *[]npav1alpha1.AdminNetworkPolicyPort) []tierPort {
 		if p.PortNumber != nil {
 			n++
 			tp.proto = Protocol(p.PortNumber.Protocol)
+			if tp.proto == "" {
+				tp.proto = TCP // the CRD's default
+			}
 			tp.r = PortRange{p.PortNumber.Port, p.PortNumber.Port}
 		}
 		if p.PortRange != nil {
@@ -405,10 +408,8 @@ func (m *Model) compileTierRule(s tierSpec, tr tierRule, index int, field, peers
 			// types. The API says to fail closed: an Accept rule matches
 			// nothing through this peer, a Deny or Pass rule denies all.
 			m.notes = append(m.notes, fmt.Sprintf("%s %s: %s sets no field this version knows (a newer CRD?); treated as the API says: %s",
-				s.ref.Kind, s.ref.Name, pf, map[bool]string{true: "the rule denies all traffic", false: "the peer matches nothing"}[tr.action != ActionAllow]))
-			if tr.action != ActionAllow {
-				failClosed = true
-			}
+				s.ref.Kind, s.ref.Name, pf, map[bool]string{true: "the rule denies all traffic", false: "the rule matches nothing"}[tr.action != ActionAllow]))
+			failClosed = true
 			continue
 		}
 		r.peers = append(r.peers, ps...)
@@ -446,7 +447,9 @@ func (m *Model) compileTierRule(s tierSpec, tr tierRule, index int, field, peers
 		r.ports = append(r.ports, pm)
 		r.static = r.static.Union(PortsOf(pm.proto, pm.r))
 	}
-	if failClosed {
+	if failClosed && r.action == ActionAllow {
+		r.peers = nil // the whole rule matches nothing (below)
+	} else if failClosed {
 		r.action = ActionDeny
 		r.peers = []peer{m.newPeer(peer{kind: PeerAddresses, field: field, text: "any peer (fail closed)", any: true})}
 		r.ports, r.named, r.static = nil, nil, PortSet{}

@@ -243,7 +243,8 @@ func (m *Model) peerMatch(pol *policy, pr *peer, other party) match {
 	case pr.any:
 		return matchYes
 	case pr.outside != "":
-		if other.pod == nil || other.pod.hostNetwork {
+		// A hostNetwork pod is an address here, when it has one.
+		if other.pod == nil || other.pod.hostNetwork && len(other.pod.ips) > 0 {
 			return matchMaybe
 		}
 		return matchNo
