@@ -166,7 +166,8 @@ type Change struct {
 	CIDRs []netip.Prefix `json:"cidrs,omitempty"`
 	// Ports are the ports and protocols opened or closed.
 	Ports reach.PortSet `json:"ports"`
-	// Breaks says what relied on a closed path: "DNS" or an expectation.
+	// Breaks says what relied on a closed path: "DNS", or "expectation N"
+	// (the Nth of Expectations, which that state fails).
 	Breaks []string `json:"breaks,omitempty"`
 	// Policies are the policy objects that cause the change: those named by
 	// the verdicts below that differ between the states. Empty when no
@@ -225,8 +226,11 @@ func Compute(base, proposed State, opts Options) (*PolicyDiff, error) {
 	}
 	d.Expectations = exps
 	c.breakage(exps)
-	d.Changes = c.out
-	sortChanges(d.Changes)
+	sortChanges(c.out)
+	d.Changes = make([]Change, len(c.out))
+	for i, ch := range c.out {
+		d.Changes[i] = *ch
+	}
 
 	d.Findings = FindingsDiff{New: []audit.Finding{}, Resolved: []audit.Finding{}}
 	if !opts.NoFindings {
@@ -359,7 +363,7 @@ type computer struct {
 	level                reach.Level
 	changed              map[string]bool
 	baseNodes, propNodes map[string]*nodeInfo
-	out                  []Change
+	out                  []*Change
 	groups               map[string]*Change
 }
 
@@ -445,7 +449,7 @@ func (c *computer) explainGroups() {
 		ch := c.groups[k]
 		sort.Strings(ch.From)
 		c.explainPair(ch)
-		c.out = append(c.out, *ch)
+		c.out = append(c.out, ch)
 	}
 	c.groups = nil
 }
@@ -476,6 +480,7 @@ func (c *computer) explainPair(ch *Change) {
 	}
 	src, dst := nodes[ch.From[0]].node, nodes[ch.To].node
 	sp, dp, _ := firstPair(src, dst)
+	var found *reach.Verdict
 	tries := 0
 search:
 	for _, s := range src.Pods {
@@ -486,8 +491,8 @@ search:
 			if tries++; tries > maxProbes {
 				break search
 			}
-			if where.Model.Verdict(c.podEndpoint(where, src.Namespace, s), c.podEndpoint(where, dst.Namespace, d), port, proto).Allowed {
-				sp, dp = s, d
+			if v := where.Model.Verdict(c.podEndpoint(where, src.Namespace, s), c.podEndpoint(where, dst.Namespace, d), port, proto); v.Allowed {
+				sp, dp, found = s, d, &v
 				break search
 			}
 		}
@@ -508,8 +513,18 @@ search:
 		}
 		return s.Model.Verdict(c.podEndpoint(s, src.Namespace, a), c.podEndpoint(s, dst.Namespace, b), port, proto)
 	}
-	ch.Before = verdict(c.base, c.baseNodes)
-	ch.After = verdict(c.proposed, c.propNodes)
+	// The allowing side's verdict is the one the search found.
+	shown := func(s State, nodes map[string]*nodeInfo) reach.Verdict {
+		if found != nil {
+			return *found
+		}
+		return verdict(s, nodes)
+	}
+	if ch.Effect == Opened {
+		ch.Before, ch.After = verdict(c.base, c.baseNodes), shown(c.proposed, c.propNodes)
+	} else {
+		ch.Before, ch.After = shown(c.base, c.baseNodes), verdict(c.proposed, c.propNodes)
+	}
 	ch.Policies = c.causes(ch.Before, ch.After)
 }
 
@@ -673,7 +688,7 @@ func (c *computer) externalChange(id string, egress bool, eff Effect, e reach.CI
 	ch.Before = verdict(c.base, c.baseNodes)
 	ch.After = verdict(c.proposed, c.propNodes)
 	ch.Policies = c.causes(ch.Before, ch.After)
-	c.out = append(c.out, ch)
+	c.out = append(c.out, &ch)
 }
 
 func (c *computer) externalVerdict(s State, ns, pod string, addr netip.Addr, egress bool, port int32, proto reach.Protocol) reach.Verdict {
@@ -701,7 +716,7 @@ func sameEntries(a, b []reach.CIDRPorts) bool {
 	return true
 }
 
-func sortChanges(cs []Change) {
+func sortChanges(cs []*Change) {
 	sort.SliceStable(cs, func(i, j int) bool {
 		a, b := cs[i], cs[j]
 		if a.Risk != b.Risk {
