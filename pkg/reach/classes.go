@@ -221,7 +221,7 @@ type peerIndex struct {
 	netPeers, nodePeers [][]int
 	// anyPeers match every pod; maybePeers may match hostNetwork pods.
 	anyPeers, maybePeers []int
-	cache      map[string][]*peer
+	cache                map[string][]*peer
 }
 
 type nsSelPeers struct {
