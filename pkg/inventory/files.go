@@ -266,6 +266,8 @@ func (d *decoder) add(file string, doc document, obj runtime.Object) error {
 		if d.inScope(&o.ObjectMeta) {
 			return addUnique(d, &d.snap.Policies, "NetworkPolicy", o.Namespace, o.Name, *o, origin)
 		}
+	case *tierDecoded, *corev1.Node: // tiers.go
+		d.addTierOrNode(file, doc, o)
 	default:
 		if kind, m, tmpl, ok := workloadTemplate(obj); ok {
 			if d.inScope(&m) {
