@@ -166,7 +166,8 @@ type Change struct {
 	CIDRs []netip.Prefix `json:"cidrs,omitempty"`
 	// Ports are the ports and protocols opened or closed.
 	Ports reach.PortSet `json:"ports"`
-	// Breaks says what relied on a closed path: "DNS" or an expectation.
+	// Breaks says what relied on a closed path: "DNS", or "expectation N"
+	// (the Nth of Expectations, which that state fails).
 	Breaks []string `json:"breaks,omitempty"`
 	// Policies are the policy objects that cause the change: those named by
 	// the verdicts below that differ between the states. Empty when no
@@ -209,7 +210,7 @@ func Compute(base, proposed State, opts Options) (*PolicyDiff, error) {
 	}
 	changed := map[string]bool{}
 	for _, p := range d.Policies {
-		changed[p.Ref()] = true
+		changed[p.Kind+"/"+p.Namespace+"/"+p.Name] = true
 	}
 
 	mb, mp := base.Model.Matrix(opts.Level), proposed.Model.Matrix(opts.Level)
@@ -225,8 +226,11 @@ func Compute(base, proposed State, opts Options) (*PolicyDiff, error) {
 	}
 	d.Expectations = exps
 	c.breakage(exps)
-	d.Changes = c.out
-	sortChanges(d.Changes)
+	sortChanges(c.out)
+	d.Changes = make([]Change, len(c.out))
+	for i, ch := range c.out {
+		d.Changes[i] = *ch
+	}
 
 	d.Findings = FindingsDiff{New: []audit.Finding{}, Resolved: []audit.Finding{}}
 	if !opts.NoFindings {
@@ -290,19 +294,19 @@ func policyChanges(a, b *inventory.Snapshot) []PolicyChange {
 		add := func(o obj) { m[o.kind+"/"+o.ns+"/"+o.name] = o }
 		for i := range s.Policies {
 			p := &s.Policies[i]
-			add(obj{"NetworkPolicy", p.Namespace, p.Name, p.Spec})
+			add(obj{reach.KindNetworkPolicy, p.Namespace, p.Name, p.Spec})
 		}
 		for i := range s.ClusterNetworkPolicies {
 			p := &s.ClusterNetworkPolicies[i]
-			add(obj{"ClusterNetworkPolicy", "", p.Name, p.Spec})
+			add(obj{reach.KindClusterNetworkPolicy, "", p.Name, p.Spec})
 		}
 		for i := range s.AdminNetworkPolicies {
 			p := &s.AdminNetworkPolicies[i]
-			add(obj{"AdminNetworkPolicy", "", p.Name, p.Spec})
+			add(obj{reach.KindAdminNetworkPolicy, "", p.Name, p.Spec})
 		}
 		for i := range s.BaselineAdminNetworkPolicies {
 			p := &s.BaselineAdminNetworkPolicies[i]
-			add(obj{"BaselineAdminNetworkPolicy", "", p.Name, p.Spec})
+			add(obj{reach.KindBaselineAdminNetworkPolicy, "", p.Name, p.Spec})
 		}
 		return m
 	}
@@ -359,7 +363,7 @@ type computer struct {
 	level                reach.Level
 	changed              map[string]bool
 	baseNodes, propNodes map[string]*nodeInfo
-	out                  []Change
+	out                  []*Change
 	groups               map[string]*Change
 }
 
@@ -445,7 +449,7 @@ func (c *computer) explainGroups() {
 		ch := c.groups[k]
 		sort.Strings(ch.From)
 		c.explainPair(ch)
-		c.out = append(c.out, *ch)
+		c.out = append(c.out, ch)
 	}
 	c.groups = nil
 }
@@ -476,6 +480,7 @@ func (c *computer) explainPair(ch *Change) {
 	}
 	src, dst := nodes[ch.From[0]].node, nodes[ch.To].node
 	sp, dp, _ := firstPair(src, dst)
+	var found *reach.Verdict
 	tries := 0
 search:
 	for _, s := range src.Pods {
@@ -486,8 +491,8 @@ search:
 			if tries++; tries > maxProbes {
 				break search
 			}
-			if where.Model.Verdict(c.podEndpoint(where, src.Namespace, s), c.podEndpoint(where, dst.Namespace, d), port, proto).Allowed {
-				sp, dp = s, d
+			if v := where.Model.Verdict(c.podEndpoint(where, src.Namespace, s), c.podEndpoint(where, dst.Namespace, d), port, proto); v.Allowed {
+				sp, dp, found = s, d, &v
 				break search
 			}
 		}
@@ -508,8 +513,18 @@ search:
 		}
 		return s.Model.Verdict(c.podEndpoint(s, src.Namespace, a), c.podEndpoint(s, dst.Namespace, b), port, proto)
 	}
-	ch.Before = verdict(c.base, c.baseNodes)
-	ch.After = verdict(c.proposed, c.propNodes)
+	// The allowing side's verdict is the one the search found.
+	shown := func(s State, nodes map[string]*nodeInfo) reach.Verdict {
+		if found != nil {
+			return *found
+		}
+		return verdict(s, nodes)
+	}
+	if ch.Effect == Opened {
+		ch.Before, ch.After = verdict(c.base, c.baseNodes), shown(c.proposed, c.propNodes)
+	} else {
+		ch.Before, ch.After = shown(c.base, c.baseNodes), verdict(c.proposed, c.propNodes)
+	}
 	ch.Policies = c.causes(ch.Before, ch.After)
 }
 
@@ -568,19 +583,17 @@ func (c *computer) podEndpoint(s State, ns, name string) reach.Endpoint {
 // the states.
 func (c *computer) causes(vs ...reach.Verdict) []string {
 	set := map[string]bool{}
-	for _, v := range vs {
-		for _, d := range []reach.Direction{v.Egress, v.Ingress} {
-			for _, p := range d.IsolatedBy {
-				if s := p.String(); c.changed[s] {
-					set[s] = true
-				}
-			}
-			for _, r := range d.AllowedBy {
-				if s := r.Policy.String(); c.changed[s] {
-					set[s] = true
-				}
-			}
+	note := func(p reach.PolicyRef) {
+		kind := p.Kind
+		if kind == "" {
+			kind = reach.KindNetworkPolicy
 		}
+		if c.changed[kind+"/"+p.Namespace+"/"+p.Name] {
+			set[p.String()] = true
+		}
+	}
+	for _, v := range vs {
+		policyRefs(reflect.ValueOf(v), note)
 	}
 	out := make([]string, 0, len(set))
 	for s := range set {
@@ -588,6 +601,33 @@ func (c *computer) causes(vs ...reach.Verdict) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// policyRefs calls fn on every PolicyRef a verdict holds, wherever it
+// holds one (isolating policies, allowing rules, and whatever the engine
+// reports for other policy kinds), so causes follow the engine's verdicts
+// as they grow.
+func policyRefs(v reflect.Value, fn func(reach.PolicyRef)) {
+	switch v.Kind() {
+	case reflect.Struct:
+		if r, ok := v.Interface().(reach.PolicyRef); ok {
+			fn(r)
+			return
+		}
+		for i := 0; i < v.NumField(); i++ {
+			if v.Type().Field(i).IsExported() {
+				policyRefs(v.Field(i), fn)
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := 0; i < v.Len(); i++ {
+			policyRefs(v.Index(i), fn)
+		}
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			policyRefs(v.Elem(), fn)
+		}
+	}
 }
 
 // external compares, per node and direction, the ports exchanged with each
@@ -673,7 +713,7 @@ func (c *computer) externalChange(id string, egress bool, eff Effect, e reach.CI
 	ch.Before = verdict(c.base, c.baseNodes)
 	ch.After = verdict(c.proposed, c.propNodes)
 	ch.Policies = c.causes(ch.Before, ch.After)
-	c.out = append(c.out, ch)
+	c.out = append(c.out, &ch)
 }
 
 func (c *computer) externalVerdict(s State, ns, pod string, addr netip.Addr, egress bool, port int32, proto reach.Protocol) reach.Verdict {
@@ -701,7 +741,7 @@ func sameEntries(a, b []reach.CIDRPorts) bool {
 	return true
 }
 
-func sortChanges(cs []Change) {
+func sortChanges(cs []*Change) {
 	sort.SliceStable(cs, func(i, j int) bool {
 		a, b := cs[i], cs[j]
 		if a.Risk != b.Risk {

@@ -118,8 +118,7 @@ func allowedAll(s State, e Expectation) (bool, error) {
 
 // breakage marks closed changes that DNS or a failing expectation relied on.
 func (c *computer) breakage(exps []ExpectationResult) {
-	for i := range c.out {
-		ch := &c.out[i]
+	for _, ch := range c.out {
 		if ch.Effect != Closed {
 			continue
 		}
@@ -128,7 +127,7 @@ func (c *computer) breakage(exps []ExpectationResult) {
 		}
 		for k, r := range exps {
 			if r.Allowed && r.Base && !r.Proposed && c.covers(ch, r.Expectation) {
-				ch.Breaks = append(ch.Breaks, fmt.Sprintf("expectation %d (%s -> %s %d/%s)", k+1, r.From, r.To, r.Port, r.Protocol))
+				ch.Breaks = append(ch.Breaks, fmt.Sprintf("expectation %d", k+1))
 			}
 		}
 		if len(ch.Breaks) > 0 {

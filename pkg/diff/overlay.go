@@ -44,7 +44,12 @@ func Overlay(live, files *inventory.Snapshot, opts OverlayOptions) *inventory.Sn
 		Nodes:      live.Nodes,
 		Origins:    map[string]inventory.Origin{},
 	}
-	out.Source.Files = append([]string(nil), files.Source.Files...)
+	// A live state names the files applied; manifests gain them.
+	out.Source.Files = nil
+	if live.Source.Kind == inventory.SourceFiles {
+		out.Source.Files = append(out.Source.Files, live.Source.Files...)
+	}
+	out.Source.Files = append(out.Source.Files, files.Source.Files...)
 	out.Warnings = append([]string(nil), live.Warnings...)
 	for _, w := range files.Warnings {
 		// What the files lack, the live state has: these do not apply.
@@ -156,7 +161,11 @@ func fromTemplate(live, tmpl *corev1.Pod) corev1.Pod {
 func deleteObjects(s *inventory.Snapshot, del *inventory.Snapshot) {
 	gone := map[string]bool{}
 	for _, n := range del.Namespaces {
-		gone["ns/"+n.Name] = true
+		// Only a namespace the file defines is deleted, not one its
+		// objects merely live in.
+		if _, ok := del.Origins[inventory.OriginKey("Namespace", "", n.Name)]; ok {
+			gone["ns/"+n.Name] = true
+		}
 	}
 	for i := range del.Pods {
 		gone["pod/"+del.Pods[i].Namespace+"/"+del.Pods[i].Name] = true

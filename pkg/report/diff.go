@@ -205,8 +205,9 @@ func PrintDiffMarkdown(w io.Writer, d *diff.PolicyDiff, budget int) error {
 	if budget <= 0 {
 		budget = MarkdownBudget
 	}
-	const sections = 6
-	m := &mdWriter{limit: budget, reserve: sections * trailerRoom}
+	// The tables leave a tenth of the budget to the reasons.
+	const sections = 6 // five tables, then the reasons' closing lines
+	m := &mdWriter{limit: budget - budget/10, reserve: sections * trailerRoom}
 	s := d.Summary
 	m.add("## kubectl netaudit diff\n\n")
 	m.add(fmt.Sprintf("%s.\n\n", mdEscape(diffSourcesLine(d))))
@@ -224,12 +225,12 @@ func PrintDiffMarkdown(w io.Writer, d *diff.PolicyDiff, budget int) error {
 		return fmt.Sprintf("| %s | `%s` | %s | `%s` | %s |\n", mdEscape(riskText(c)), mdEscape(to), mdEscape(from), c.Ports, mdEscape(policiesText(c)))
 	}
 	const head = "| risk | destination | source | ports | policies |\n|---|---|---|---|---|\n"
-	table := func(title string, keep func(diff.Change) bool) {
+	table := func(title string, keep func(*diff.Change) bool) {
 		m.reserve -= trailerRoom
-		var rows []diff.Change
-		for _, c := range d.Changes {
-			if keep(c) {
-				rows = append(rows, c)
+		var rows []*diff.Change
+		for i := range d.Changes {
+			if keep(&d.Changes[i]) {
+				rows = append(rows, &d.Changes[i])
 			}
 		}
 		if len(rows) == 0 {
@@ -241,7 +242,7 @@ func PrintDiffMarkdown(w io.Writer, d *diff.PolicyDiff, budget int) error {
 		}
 		shown := 0
 		for _, c := range rows {
-			if !m.add(row(c)) {
+			if !m.add(row(*c)) {
 				break
 			}
 			shown++
@@ -251,8 +252,8 @@ func PrintDiffMarkdown(w io.Writer, d *diff.PolicyDiff, budget int) error {
 		}
 		m.force("\n")
 	}
-	table(":warning: Likely breakage", func(c diff.Change) bool { return c.Risk == diff.RiskBreakage })
-	table("Opened", func(c diff.Change) bool { return c.Effect == diff.Opened })
+	table(":warning: Likely breakage", func(c *diff.Change) bool { return c.Risk == diff.RiskBreakage })
+	table("Opened", func(c *diff.Change) bool { return c.Effect == diff.Opened })
 	findings := func(title string, fs []audit.Finding) {
 		m.reserve -= trailerRoom
 		if len(fs) == 0 {
@@ -275,16 +276,17 @@ func PrintDiffMarkdown(w io.Writer, d *diff.PolicyDiff, budget int) error {
 		m.force("\n")
 	}
 	findings("New findings", d.Findings.New)
-	table("Closed", func(c diff.Change) bool { return c.Effect == diff.Closed && c.Risk != diff.RiskBreakage })
+	table("Closed", func(c *diff.Change) bool { return c.Effect == diff.Closed && c.Risk != diff.RiskBreakage })
 	findings("Resolved findings", d.Findings.Resolved)
 
 	// The reasons, collapsed: the riskiest changes first, as far as the
-	// budget goes.
-	m.reserve -= trailerRoom
+	// budget goes. The reserve keeps room for the closing lines.
+	m.limit = budget
 	if len(d.Changes) > 0 && m.add("<details><summary>Why: the engine's verdicts before and after, for the first source and port of each change</summary>\n\n") {
 		shown := 0
-		for _, c := range d.Changes {
-			from, to := changeEnds(c, 1, false)
+		for i := range d.Changes {
+			c := &d.Changes[i]
+			from, to := changeEnds(*c, 1, false)
 			text := fmt.Sprintf("**%s** `%s` -> `%s` on %s\n```\nbefore: %s\n%safter: %s\n%s```\n\n",
 				c.Effect, mdEscape(from), mdEscape(to), c.Ports, verdictWord(c.Before.Allowed), explainLines(c.Before), verdictWord(c.After.Allowed), explainLines(c.After))
 			if !m.add(text) {
