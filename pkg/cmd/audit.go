@@ -31,8 +31,43 @@ type AuditOptions struct {
 	WideIPv6Prefix int
 
 	failOn *audit.Severity
+	format *format
 	// multi: several contexts run, so baseline entries name theirs.
 	multi bool
+}
+
+// formats are the audit's -o values.
+func (o *AuditOptions) formats() formats {
+	rep := func(out *outcome) *report.AuditReport { return out.doc.(*report.AuditReport) }
+	return formats{
+		textFormat("table", "txt", tableHeader, func(w io.Writer, out *outcome) error {
+			return report.PrintAuditTable(w, rep(out), false, o.NoHeaders)
+		}),
+		textFormat("wide", "txt", tableHeader, func(w io.Writer, out *outcome) error {
+			return report.PrintAuditTable(w, rep(out), true, o.NoHeaders)
+		}),
+		jsonFormat(),
+		yamlFormat(),
+		{
+			name: "sarif", ext: "sarif",
+			print: func(w io.Writer, out *outcome) error {
+				return report.WriteSARIF(w, rep(out), out.snap, versionString())
+			},
+			// One SARIF log, one run per context.
+			many: func(w io.Writer, _ *command, runs []contextRun) error {
+				var audits []report.SARIFInput
+				for _, r := range runs {
+					if r.err == nil {
+						audits = append(audits, report.SARIFInput{Report: rep(r.out), Snap: r.out.snap})
+					}
+				}
+				return report.WriteSARIFRuns(w, audits, versionString())
+			},
+		},
+		textFormat("markdown", "md", markdownHeader, func(w io.Writer, out *outcome) error {
+			return report.PrintAuditMarkdown(w, rep(out))
+		}),
+	}
 }
 
 // NewAuditOptions sets every default.
@@ -44,7 +79,7 @@ func NewAuditOptions(inv *InventoryOptions) *AuditOptions {
 
 // AddFlags binds the audit's flags.
 func (o *AuditOptions) AddFlags(fs *pflag.FlagSet) {
-	fs.StringVarP(&o.Output, "output", "o", o.Output, "output format: table, wide, json, yaml, sarif or markdown")
+	o.formats().bind(fs, &o.Output)
 	fs.BoolVar(&o.NoHeaders, "no-headers", false, "omit table headers")
 	fs.StringVar(&o.FailOn, "fail-on", o.FailOn, "exit 1 when a finding of this severity or above remains: high, medium, low, info or none")
 	fs.StringVar(&o.Ignore, "ignore", "", "baseline file of accepted findings (written by --write-baseline); they are counted but not listed and do not fail the run")
@@ -56,17 +91,29 @@ func (o *AuditOptions) AddFlags(fs *pflag.FlagSet) {
 	o.EngineOptions.AddFlags(fs)
 }
 
+// Complete fills the derived fields: the format, the --fail-on severity and
+// the contexts to run on.
+func (o *AuditOptions) Complete() error {
+	o.format = o.formats().find(o.Output)
+	if s, err := audit.ParseSeverity(o.FailOn); err == nil && o.FailOn != "none" {
+		o.failOn = &s
+	}
+	if err := o.InventoryOptions.Complete(); err != nil {
+		return err
+	}
+	o.multi = o.contexts != nil
+	return nil
+}
+
 // Validate checks flags without touching the cluster.
 func (o *AuditOptions) Validate() error {
-	if err := validateOutput(o.Output, "table", "wide", "json", "yaml", "sarif", "markdown"); err != nil {
+	if err := o.formats().validate(o.Output, o.InventoryOptions); err != nil {
 		return err
 	}
 	if o.FailOn != "none" {
-		s, err := audit.ParseSeverity(o.FailOn)
-		if err != nil {
+		if _, err := audit.ParseSeverity(o.FailOn); err != nil {
 			return usageErrorf("--fail-on: %v, or none", err)
 		}
-		o.failOn = &s
 	}
 	if o.WideIPv4Prefix < 0 || o.WideIPv4Prefix > 32 || o.WideIPv6Prefix < 0 || o.WideIPv6Prefix > 128 {
 		return usageErrorf("--wide-cidr-prefix must be 0-32 and --wide-cidr6-prefix 0-128")
@@ -95,7 +142,7 @@ func (o *AuditOptions) Run(c *cobra.Command) error {
 	var mu sync.Mutex
 	written := audit.NewBaseline(report.APIVersion)
 	cmd := &command{
-		inv: o.InventoryOptions, engine: o.EngineOptions, kind: "AuditReport", output: o.Output,
+		inv: o.InventoryOptions, engine: o.EngineOptions, kind: "AuditReport", format: o.format,
 		evaluate: func(snap *inventory.Snapshot, model *reach.Model) (*outcome, error) {
 			res, err := audit.Run(snap, model, o.config())
 			if err != nil {
@@ -123,16 +170,6 @@ func (o *AuditOptions) Run(c *cobra.Command) error {
 			}
 			return &outcome{doc: rep, failed: failed}, nil
 		},
-		printText: func(w io.Writer, out *outcome) error {
-			rep := out.doc.(*report.AuditReport)
-			switch o.Output {
-			case "sarif":
-				return report.WriteSARIF(w, rep, out.snap, versionString())
-			case "markdown":
-				return report.PrintAuditMarkdown(w, rep)
-			}
-			return report.PrintAuditTable(w, rep, o.Output == "wide", o.NoHeaders)
-		},
 		summary: func(s *report.ContextSummary, out *outcome) {
 			r := out.doc.(*report.AuditReport).Summary
 			s.Findings += r.Findings
@@ -142,12 +179,7 @@ func (o *AuditOptions) Run(c *cobra.Command) error {
 			s.Info += r.Info
 		},
 	}
-	names, err := o.contextNames()
-	if err != nil {
-		return err
-	}
-	o.multi = names != nil
-	err = cmd.run(c.Context())
+	err := cmd.run(c.Context())
 	if o.WriteBaseline != "" && exitCode(err) <= ExitFailed {
 		data, werr := yaml.Marshal(written)
 		if werr == nil {

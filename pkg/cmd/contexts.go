@@ -23,8 +23,9 @@ import (
 
 // outcome is what a command computed for one snapshot source.
 type outcome struct {
-	snap *inventory.Snapshot
-	doc  any
+	snap  *inventory.Snapshot
+	model *reach.Model
+	doc   any
 	// failed: the command worked and its answer is "no" (exit 1).
 	failed bool
 }
@@ -36,12 +37,11 @@ type command struct {
 	inv    *InventoryOptions
 	engine *EngineOptions
 	// kind names the command's document; the multi-context list is kind+"List".
-	kind   string
-	output string
+	kind string
+	// format is the -o chosen from the command's list of formats.
+	format *format
 	// evaluate turns a compiled snapshot into the command's document.
 	evaluate func(snap *inventory.Snapshot, model *reach.Model) (*outcome, error)
-	// printText prints the document in the formats other than json and yaml.
-	printText func(w io.Writer, o *outcome) error
 	// summary adds command-specific totals to the multi-context summary.
 	summary func(s *report.ContextSummary, o *outcome)
 }
@@ -60,19 +60,8 @@ func (cmd *command) compute(ctx context.Context, inv *InventoryOptions) (*outcom
 	if err != nil {
 		return nil, err
 	}
-	out.snap = snap
+	out.snap, out.model = snap, model
 	return out, nil
-}
-
-// print writes one outcome in the command's format.
-func (cmd *command) print(w io.Writer, out *outcome) error {
-	switch cmd.output {
-	case "json":
-		return report.WriteJSON(w, out.doc)
-	case "yaml":
-		return report.WriteYAML(w, out.doc)
-	}
-	return cmd.printText(w, out)
 }
 
 // contextNames returns the contexts --context a,b or --all-contexts name,
@@ -119,6 +108,17 @@ func (o *InventoryOptions) contextNames() ([]string, error) {
 	return names, nil
 }
 
+// Complete finds the contexts to run on (nil: one run), so that Validate
+// can check --output-dir and -o against them before anything is read.
+func (o *InventoryOptions) Complete() error {
+	names, err := o.contextNames()
+	if err != nil {
+		return err
+	}
+	o.contexts = names
+	return nil
+}
+
 // forContext returns a copy of the options reading the named context.
 func (o *InventoryOptions) forContext(name string, errOut io.Writer) *InventoryOptions {
 	cf := genericclioptions.NewConfigFlags(true)
@@ -141,19 +141,12 @@ func (o *InventoryOptions) forContext(name string, errOut io.Writer) *InventoryO
 // context.
 func (cmd *command) run(ctx context.Context) error {
 	o := cmd.inv
-	names, err := o.contextNames()
-	if err != nil {
-		return err
-	}
-	if names == nil {
+	if o.contexts == nil {
 		out, err := cmd.compute(ctx, o)
 		if err != nil {
 			return err
 		}
-		if o.OutputDir != "" {
-			return usageErrorf("--output-dir writes one file per context: use it with --context a,b or --all-contexts")
-		}
-		if err := cmd.print(o.Out, out); err != nil {
+		if err := cmd.format.print(o.Out, out); err != nil {
 			return err
 		}
 		if out.failed {
@@ -161,7 +154,7 @@ func (cmd *command) run(ctx context.Context) error {
 		}
 		return nil
 	}
-	return cmd.runMany(ctx, names)
+	return cmd.runMany(ctx, o.contexts)
 }
 
 // contextRun is one context's result.
@@ -203,26 +196,11 @@ func (cmd *command) runMany(ctx context.Context, names []string) error {
 		}
 	}
 	var err error
-	switch {
-	case o.OutputDir != "":
+	if o.OutputDir != "" {
 		err = cmd.writeDir(runs)
-	case cmd.output == "json" || cmd.output == "yaml":
-		list := cmd.list(runs)
-		if cmd.output == "json" {
-			err = report.WriteJSON(o.Out, list)
-		} else {
-			err = report.WriteYAML(o.Out, list)
-		}
-	case cmd.output == "sarif":
-		var audits []report.SARIFInput
-		for _, r := range runs {
-			if r.err == nil {
-				audits = append(audits, report.SARIFInput{Report: r.out.doc.(*report.AuditReport), Snap: r.out.snap})
-			}
-		}
-		err = report.WriteSARIFRuns(o.Out, audits, versionString())
-	default:
-		err = cmd.printSections(runs)
+	} else {
+		// Validate made sure the format can hold several contexts.
+		err = cmd.format.many(o.Out, cmd, runs)
 	}
 	if err != nil {
 		return err
@@ -274,33 +252,6 @@ func contextError(err error) *report.ContextError {
 	return e
 }
 
-// printSections prints each context's result under a header line.
-func (cmd *command) printSections(runs []contextRun) error {
-	w := cmd.inv.Out
-	for i, r := range runs {
-		if i > 0 {
-			fmt.Fprintln(w)
-		}
-		if cmd.output == "markdown" {
-			fmt.Fprintf(w, "# Context %s\n\n", r.name)
-		} else {
-			fmt.Fprintf(w, "=== context %s ===\n", r.name)
-		}
-		if r.err != nil {
-			e := contextError(r.err)
-			fmt.Fprintf(w, "Error: %s\n", e.Message)
-			if e.Hint != "" {
-				fmt.Fprintf(w, "Hint: %s\n", e.Hint)
-			}
-			continue
-		}
-		if err := cmd.print(w, r.out); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 var unsafeFileChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
 // writeDir writes one file per context and prints where each went.
@@ -309,10 +260,7 @@ func (cmd *command) writeDir(runs []contextRun) error {
 	if err := os.MkdirAll(o.OutputDir, 0o755); err != nil {
 		return inputError(fmt.Errorf("--output-dir: %w", err), "check that the folder can be created")
 	}
-	ext := map[string]string{"json": "json", "yaml": "yaml", "sarif": "sarif", "markdown": "md", "csv": "csv", "dot": "dot"}[cmd.output]
-	if ext == "" {
-		ext = "txt"
-	}
+	ext := cmd.format.ext
 	t := &report.Table{Headers: []string{"CONTEXT", "STATUS", "FILE"}}
 	for _, r := range runs {
 		base := unsafeFileChars.ReplaceAllString(r.name, "_")
@@ -329,7 +277,7 @@ func (cmd *command) writeDir(runs []contextRun) error {
 			if r.out.failed {
 				status = "failed"
 			}
-			if err := cmd.print(&data, r.out); err != nil {
+			if err := cmd.format.print(&data, r.out); err != nil {
 				return err
 			}
 		}

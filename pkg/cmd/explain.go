@@ -17,6 +17,19 @@ type ExplainOptions struct {
 	Output   string
 	From, To string
 	Port     string
+
+	format *format
+}
+
+// formats are explain's -o values.
+func (o *ExplainOptions) formats() formats {
+	return formats{
+		textFormat("text", "txt", tableHeader, func(w io.Writer, out *outcome) error {
+			return report.PrintExplanation(w, out.doc.(*report.Explanation))
+		}),
+		jsonFormat(),
+		yamlFormat(),
+	}
 }
 
 // NewExplainOptions sets every default.
@@ -49,6 +62,9 @@ PROTOCOL is TCP (default), UDP or SCTP.
   kubectl netaudit explain --from prod/api-7d9f8c-x2x4z --to 203.0.113.5 --port 53/UDP -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			if err := o.Complete(); err != nil {
+				return err
+			}
 			if err := o.Validate(); err != nil {
 				return err
 			}
@@ -59,15 +75,21 @@ PROTOCOL is TCP (default), UDP or SCTP.
 	fs.StringVar(&o.From, "from", "", "source: namespace/pod, namespace/kind/name or an IP address (required)")
 	fs.StringVar(&o.To, "to", "", "destination: namespace/pod, namespace/kind/name or an IP address (required)")
 	fs.StringVar(&o.Port, "port", "", "destination port as PORT or PORT/PROTOCOL (required)")
-	fs.StringVarP(&o.Output, "output", "o", o.Output, "output format: text, json or yaml")
+	o.formats().bind(fs, &o.Output)
 	o.EngineOptions.AddFlags(fs)
-	_ = c.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json", "yaml"}, cobra.ShellCompDirectiveNoFileComp))
+	o.formats().complete(c)
 	return c
+}
+
+// Complete fills the derived fields: the format and the contexts to run on.
+func (o *ExplainOptions) Complete() error {
+	o.format = o.formats().find(o.Output)
+	return o.InventoryOptions.Complete()
 }
 
 // Validate checks flags without touching the cluster.
 func (o *ExplainOptions) Validate() error {
-	if err := validateOutput(o.Output, "text", "json", "yaml"); err != nil {
+	if err := o.formats().validate(o.Output, o.InventoryOptions); err != nil {
 		return err
 	}
 	for flag, v := range map[string]string{"--from": o.From, "--to": o.To, "--port": o.Port} {
@@ -85,7 +107,7 @@ func (o *ExplainOptions) Validate() error {
 func (o *ExplainOptions) Run(c *cobra.Command) error {
 	port, proto, _ := parsePort(o.Port)
 	cmd := &command{
-		inv: o.InventoryOptions, engine: o.EngineOptions, kind: "Explanation", output: o.Output,
+		inv: o.InventoryOptions, engine: o.EngineOptions, kind: "Explanation", format: o.format,
 		evaluate: func(snap *inventory.Snapshot, model *reach.Model) (*outcome, error) {
 			from, err := resolve(snap, "--from", o.From)
 			if err != nil {
@@ -96,9 +118,6 @@ func (o *ExplainOptions) Run(c *cobra.Command) error {
 				return nil, err
 			}
 			return &outcome{doc: report.Explain(snap, model, from, to, port, proto)}, nil
-		},
-		printText: func(w io.Writer, out *outcome) error {
-			return report.PrintExplanation(w, out.doc.(*report.Explanation))
 		},
 	}
 	return cmd.run(c.Context())

@@ -43,6 +43,9 @@ type InventoryOptions struct {
 	Quiet       bool
 
 	genericiooptions.IOStreams
+	// contexts are the contexts of --context a,b or --all-contexts that
+	// Complete found; nil when the command runs once.
+	contexts []string
 	// warnPrefix names the context in warnings when several run at once.
 	warnPrefix string
 	// progress, when set, is told how many objects each page brought.
@@ -293,7 +296,7 @@ func clusterError(err error, contextName, server string) error {
 		what = "listing " + le.Resource
 		if le.Namespace != "" {
 			what += fmt.Sprintf(" in namespace %q", le.Namespace)
-		} else if le.Resource != "namespaces" {
+		} else if le.Resource != "namespaces" && !le.ClusterScoped {
 			what += " in all namespaces"
 		}
 		err = le.Err
@@ -302,7 +305,7 @@ func clusterError(err error, contextName, server string) error {
 	case apierrors.IsForbidden(err):
 		return &Error{Code: ExitCluster,
 			Err: fmt.Errorf("%s (%s): forbidden: %s", what, where, forbiddenReason(err)),
-			Hint: "netaudit needs get/list on namespaces, pods and networkpolicies (README: Required RBAC); " +
+			Hint: "netaudit needs get/list on namespaces, pods and networkpolicies, and on the policy.networking.k8s.io kinds a cluster serves (README: Required RBAC); " +
 				"check with 'kubectl auth can-i list pods -A', or limit the audit with -n to a namespace you can read"}
 	case apierrors.IsUnauthorized(err):
 		return &Error{Code: ExitCluster, Err: fmt.Errorf("%s (%s): unauthorized: the credentials were rejected", what, where),

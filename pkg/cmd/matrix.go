@@ -22,7 +22,29 @@ type MatrixOptions struct {
 	From, To  string
 	Port      string
 
-	port *report.PortFilter
+	port   *report.PortFilter
+	format *format
+}
+
+// formats are the matrix's -o values. CSV and dot hold one context each.
+func (o *MatrixOptions) formats() formats {
+	doc := func(out *outcome) *report.ReachabilityMatrix { return out.doc.(*report.ReachabilityMatrix) }
+	return formats{
+		textFormat("table", "txt", tableHeader, func(w io.Writer, out *outcome) error {
+			return report.PrintMatrixTable(w, doc(out), false, o.NoHeaders)
+		}),
+		textFormat("wide", "txt", tableHeader, func(w io.Writer, out *outcome) error {
+			return report.PrintMatrixTable(w, doc(out), true, o.NoHeaders)
+		}),
+		jsonFormat(),
+		yamlFormat(),
+		{name: "csv", ext: "csv", print: func(w io.Writer, out *outcome) error {
+			return report.PrintMatrixCSV(w, doc(out), o.NoHeaders)
+		}},
+		{name: "dot", ext: "dot", print: func(w io.Writer, out *outcome) error {
+			return report.PrintMatrixDot(w, doc(out))
+		}},
+	}
 }
 
 // NewMatrixOptions sets every default.
@@ -56,6 +78,9 @@ namespace, labels, named ports and ipBlock matches) are evaluated once.
   kubectl netaudit matrix -f deploy/ -R -o dot | dot -Tsvg > matrix.svg`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			if err := o.Complete(); err != nil {
+				return err
+			}
 			if err := o.Validate(); err != nil {
 				return err
 			}
@@ -63,28 +88,36 @@ namespace, labels, named ports and ipBlock matches) are evaluated once.
 		},
 	}
 	fs := c.Flags()
-	fs.StringVarP(&o.Output, "output", "o", o.Output, "output format: table, wide, json, yaml, csv or dot")
+	o.formats().bind(fs, &o.Output)
 	fs.BoolVar(&o.NoHeaders, "no-headers", false, "omit table and CSV headers")
 	fs.BoolVar(&o.Pods, "pods", false, "one node per pod instead of per workload")
 	fs.StringVar(&o.From, "from", "", "only sources in this namespace, workload (ns/kind/name) or pod (ns/pod)")
 	fs.StringVar(&o.To, "to", "", "only destinations in this namespace, workload (ns/kind/name) or pod (ns/pod)")
 	fs.StringVar(&o.Port, "port", "", "only traffic allowed on this port, as PORT or PORT/PROTOCOL (TCP, UDP, SCTP; default TCP)")
 	o.EngineOptions.AddFlags(fs)
-	_ = c.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "wide", "json", "yaml", "csv", "dot"}, cobra.ShellCompDirectiveNoFileComp))
+	o.formats().complete(c)
 	return c
+}
+
+// Complete fills the derived fields: the format, the port filter and the
+// contexts to run on.
+func (o *MatrixOptions) Complete() error {
+	o.format = o.formats().find(o.Output)
+	if port, proto, err := parsePort(o.Port); err == nil && o.Port != "" {
+		o.port = &report.PortFilter{Port: port, Protocol: proto}
+	}
+	return o.InventoryOptions.Complete()
 }
 
 // Validate checks flags without touching the cluster.
 func (o *MatrixOptions) Validate() error {
-	if err := validateOutput(o.Output, "table", "wide", "json", "yaml", "csv", "dot"); err != nil {
+	if err := o.formats().validate(o.Output, o.InventoryOptions); err != nil {
 		return err
 	}
 	if o.Port != "" {
-		port, proto, err := parsePort(o.Port)
-		if err != nil {
+		if _, _, err := parsePort(o.Port); err != nil {
 			return usageErrorf("--port: %v", err)
 		}
-		o.port = &report.PortFilter{Port: port, Protocol: proto}
 	}
 	return o.InventoryOptions.Validate()
 }
@@ -92,7 +125,7 @@ func (o *MatrixOptions) Validate() error {
 // Run computes and prints the matrix of each snapshot source.
 func (o *MatrixOptions) Run(c *cobra.Command) error {
 	cmd := &command{
-		inv: o.InventoryOptions, engine: o.EngineOptions, kind: "ReachabilityMatrix", output: o.Output,
+		inv: o.InventoryOptions, engine: o.EngineOptions, kind: "ReachabilityMatrix", format: o.format,
 		evaluate: func(snap *inventory.Snapshot, model *reach.Model) (*outcome, error) {
 			level := reach.ByWorkload
 			if o.Pods {
@@ -107,16 +140,6 @@ func (o *MatrixOptions) Run(c *cobra.Command) error {
 				return nil, err
 			}
 			return &outcome{doc: report.NewReachabilityMatrix(snap, model.Matrix(level), report.MatrixFilter{From: from, To: to, Port: o.port})}, nil
-		},
-		printText: func(w io.Writer, out *outcome) error {
-			doc := out.doc.(*report.ReachabilityMatrix)
-			switch o.Output {
-			case "csv":
-				return report.PrintMatrixCSV(w, doc, o.NoHeaders)
-			case "dot":
-				return report.PrintMatrixDot(w, doc)
-			}
-			return report.PrintMatrixTable(w, doc, o.Output == "wide", o.NoHeaders)
 		},
 	}
 	return cmd.run(c.Context())

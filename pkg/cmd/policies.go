@@ -16,6 +16,21 @@ type PoliciesOptions struct {
 	*EngineOptions
 	Output    string
 	NoHeaders bool
+	format    *format
+}
+
+// formats are the -o values of policies.
+func (o *PoliciesOptions) formats() formats {
+	return formats{
+		textFormat("table", "txt", tableHeader, func(w io.Writer, out *outcome) error {
+			return report.PrintPolicyTable(w, out.doc.(*report.PolicyInventory), false, o.NoHeaders)
+		}),
+		textFormat("wide", "txt", tableHeader, func(w io.Writer, out *outcome) error {
+			return report.PrintPolicyTable(w, out.doc.(*report.PolicyInventory), true, o.NoHeaders)
+		}),
+		jsonFormat(),
+		yamlFormat(),
+	}
 }
 
 // NewPoliciesOptions sets every default.
@@ -47,21 +62,30 @@ policies, and how many pods any policy selects at all.
   kubectl netaudit policies -f manifests/ -R -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			if err := o.Complete(); err != nil {
+				return err
+			}
 			if err := o.Validate(); err != nil {
 				return err
 			}
 			return o.Run(c)
 		},
 	}
-	c.Flags().StringVarP(&o.Output, "output", "o", o.Output, "output format: table, wide, json or yaml")
+	o.formats().bind(c.Flags(), &o.Output)
 	c.Flags().BoolVar(&o.NoHeaders, "no-headers", false, "omit table headers")
-	_ = c.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "wide", "json", "yaml"}, cobra.ShellCompDirectiveNoFileComp))
+	o.formats().complete(c)
 	return c
+}
+
+// Complete fills the derived fields: the format and the contexts to run on.
+func (o *PoliciesOptions) Complete() error {
+	o.format = o.formats().find(o.Output)
+	return o.InventoryOptions.Complete()
 }
 
 // Validate checks flags without touching the cluster.
 func (o *PoliciesOptions) Validate() error {
-	if err := validateOutput(o.Output, "table", "wide", "json", "yaml"); err != nil {
+	if err := o.formats().validate(o.Output, o.InventoryOptions); err != nil {
 		return err
 	}
 	return o.InventoryOptions.Validate()
@@ -70,12 +94,9 @@ func (o *PoliciesOptions) Validate() error {
 // Run prints the inventory of each snapshot source.
 func (o *PoliciesOptions) Run(c *cobra.Command) error {
 	cmd := &command{
-		inv: o.InventoryOptions, engine: o.EngineOptions, kind: "PolicyInventory", output: o.Output,
+		inv: o.InventoryOptions, engine: o.EngineOptions, kind: "PolicyInventory", format: o.format,
 		evaluate: func(snap *inventory.Snapshot, model *reach.Model) (*outcome, error) {
 			return &outcome{doc: report.NewPolicyInventory(snap, model)}, nil
-		},
-		printText: func(w io.Writer, out *outcome) error {
-			return report.PrintPolicyTable(w, out.doc.(*report.PolicyInventory), o.Output == "wide", o.NoHeaders)
 		},
 	}
 	return cmd.run(c.Context())

@@ -8,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -63,6 +62,9 @@ func NewRootCommand(streams genericiooptions.IOStreams) *cobra.Command {
 			if len(args) > 0 {
 				return usageErrorf("unknown command %q for \"kubectl netaudit\"", args[0])
 			}
+			if err := o.Complete(); err != nil {
+				return err
+			}
 			if err := o.Validate(); err != nil {
 				return err
 			}
@@ -79,7 +81,7 @@ func NewRootCommand(streams genericiooptions.IOStreams) *cobra.Command {
 
 	inv.AddFlags(root.PersistentFlags())
 	o.AddFlags(root.Flags())
-	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "wide", "json", "yaml", "sarif", "markdown"}, cobra.ShellCompDirectiveNoFileComp))
+	o.formats().complete(root)
 	_ = root.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions([]string{"high", "medium", "low", "info", "none"}, cobra.ShellCompDirectiveNoFileComp))
 	addKlogVerbosity(root.PersistentFlags())
 	inv.registerCompletions(root)
@@ -157,14 +159,4 @@ complete the kubectl-netaudit binary when it is run directly.`,
 			}
 		},
 	}
-}
-
-// outputFlag validates -o against the formats a command supports.
-func validateOutput(format string, allowed ...string) error {
-	for _, a := range allowed {
-		if format == a {
-			return nil
-		}
-	}
-	return usageErrorf("unsupported output format %q for -o: use one of %s", format, strings.Join(allowed, ", "))
 }

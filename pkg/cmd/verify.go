@@ -22,6 +22,22 @@ type VerifyOptions struct {
 	Output    string
 	NoHeaders bool
 	Expect    string
+
+	format *format
+}
+
+// formats are the -o values of verify.
+func (o *VerifyOptions) formats() formats {
+	return formats{
+		textFormat("table", "txt", tableHeader, func(w io.Writer, out *outcome) error {
+			return report.PrintVerifyTable(w, out.doc.(*report.VerifyReport), false, o.NoHeaders)
+		}),
+		textFormat("wide", "txt", tableHeader, func(w io.Writer, out *outcome) error {
+			return report.PrintVerifyTable(w, out.doc.(*report.VerifyReport), true, o.NoHeaders)
+		}),
+		jsonFormat(),
+		yamlFormat(),
+	}
 }
 
 // NewVerifyOptions sets every default.
@@ -55,6 +71,9 @@ or an entry is malformed or names a pod that does not exist.
   kubectl netaudit verify --expect expectations.yaml -f deploy/ -R -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			if err := o.Complete(); err != nil {
+				return err
+			}
 			if err := o.Validate(); err != nil {
 				return err
 			}
@@ -63,17 +82,23 @@ or an entry is malformed or names a pod that does not exist.
 	}
 	fs := c.Flags()
 	fs.StringVar(&o.Expect, "expect", "", "YAML or JSON file of expectations (required; - for stdin)")
-	fs.StringVarP(&o.Output, "output", "o", o.Output, "output format: table, wide, json or yaml")
+	o.formats().bind(fs, &o.Output)
 	fs.BoolVar(&o.NoHeaders, "no-headers", false, "omit table headers")
 	o.EngineOptions.AddFlags(fs)
 	_ = c.MarkFlagFilename("expect", "yaml", "yml", "json")
-	_ = c.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"table", "wide", "json", "yaml"}, cobra.ShellCompDirectiveNoFileComp))
+	o.formats().complete(c)
 	return c
+}
+
+// Complete fills the derived fields: the format and the contexts to run on.
+func (o *VerifyOptions) Complete() error {
+	o.format = o.formats().find(o.Output)
+	return o.InventoryOptions.Complete()
 }
 
 // Validate checks flags without touching the cluster.
 func (o *VerifyOptions) Validate() error {
-	if err := validateOutput(o.Output, "table", "wide", "json", "yaml"); err != nil {
+	if err := o.formats().validate(o.Output, o.InventoryOptions); err != nil {
 		return err
 	}
 	if o.Expect == "" {
@@ -92,16 +117,13 @@ func (o *VerifyOptions) Run(c *cobra.Command) error {
 		return err
 	}
 	cmd := &command{
-		inv: o.InventoryOptions, engine: o.EngineOptions, kind: "VerifyReport", output: o.Output,
+		inv: o.InventoryOptions, engine: o.EngineOptions, kind: "VerifyReport", format: o.format,
 		evaluate: func(snap *inventory.Snapshot, model *reach.Model) (*outcome, error) {
 			rep, err := o.verify(snap, model, exps)
 			if err != nil {
 				return nil, err
 			}
 			return &outcome{doc: rep, failed: rep.Failed > 0}, nil
-		},
-		printText: func(w io.Writer, out *outcome) error {
-			return report.PrintVerifyTable(w, out.doc.(*report.VerifyReport), o.Output == "wide", o.NoHeaders)
 		},
 	}
 	return cmd.run(c.Context())

@@ -75,6 +75,9 @@ func decodeTyped(data []byte, tm metav1.TypeMeta) (k8sruntime.Object, error) {
 	if _, ok := outsideKind(tm.APIVersion, tm.Kind); ok {
 		return decodeOutside(data, tm)
 	}
+	if obj, ok, err := decodeTier(data, tm); ok { // tiers.go
+		return obj, err
+	}
 	if gv, err := schema.ParseGroupVersion(tm.APIVersion); err == nil && gv.Version != "" {
 		if obj, err := scheme.Scheme.New(gv.WithKind(tm.Kind)); err == nil {
 			if err := kjson.UnmarshalCaseSensitivePreserveInts(data, obj); err != nil {

@@ -270,6 +270,8 @@ func (d *decoder) add(file string, doc document, obj runtime.Object) error {
 		}
 	case *metav1.PartialObjectMetadata: // a policy kind outside the model (outside.go)
 		d.addOutside(o)
+	case *tierDecoded, *corev1.Node: // tiers.go
+		d.addTierOrNode(file, doc, o)
 	case *corev1.List, *metav1.List:
 		// kind: List holds raw items of any kind.
 		items, err := meta.ExtractList(o)
