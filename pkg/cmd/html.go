@@ -3,7 +3,6 @@ package cmd
 import (
 	"io"
 
-	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/reach"
 	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/report"
 )
 
@@ -33,17 +32,10 @@ func htmlFormat(title string, section func(out *outcome) report.HTMLSection) for
 	}
 }
 
-// auditHTML is the audit's page: its report and the map of every workload,
-// with the findings marked.
 func auditHTML(out *outcome) report.HTMLSection {
-	rep := out.doc.(*report.AuditReport)
-	doc := report.NewReachabilityMatrix(out.snap, out.model.Matrix(reach.ByWorkload), report.MatrixFilter{})
-	return report.HTMLSection{Audit: rep, Map: report.NewNetworkMap(out.snap, out.model, doc,
-		&report.MapFacts{Findings: rep.Findings, Coverage: &rep.Coverage})}
+	return report.AuditHTMLSection(out.snap, out.model, out.doc.(*report.AuditReport))
 }
 
-// matrixHTML is the matrix's page: the map of the matrix as filtered.
 func matrixHTML(out *outcome) report.HTMLSection {
-	doc := out.doc.(*report.ReachabilityMatrix)
-	return report.HTMLSection{Matrix: doc, Map: report.NewNetworkMap(out.snap, out.model, doc, nil)}
+	return report.MatrixHTMLSection(out.snap, out.model, out.doc.(*report.ReachabilityMatrix))
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/audit"
+	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/inventory"
+	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/reach"
 )
 
 // The report's page inlines everything it needs: its own script and style,
@@ -274,3 +276,16 @@ var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 </body>
 </html>
 `))
+
+// AuditHTMLSection is the audit's part of a page: its report and the map of
+// every workload, with the findings marked.
+func AuditHTMLSection(snap *inventory.Snapshot, model *reach.Model, rep *AuditReport) HTMLSection {
+	doc := NewReachabilityMatrix(snap, model.Matrix(reach.ByWorkload), MatrixFilter{})
+	return HTMLSection{Audit: rep, Map: NewNetworkMap(snap, model, doc, &MapFacts{Findings: rep.Findings, Coverage: &rep.Coverage})}
+}
+
+// MatrixHTMLSection is the matrix's part of a page: the map of the matrix
+// as filtered.
+func MatrixHTMLSection(snap *inventory.Snapshot, model *reach.Model, doc *ReachabilityMatrix) HTMLSection {
+	return HTMLSection{Matrix: doc, Map: NewNetworkMap(snap, model, doc, nil)}
+}

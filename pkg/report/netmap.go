@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/audit"
 	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/inventory"
 	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/reach"
@@ -37,8 +39,8 @@ type NetworkMap struct {
 	// Level is "workload" or "pod": what a node is.
 	Level string `json:"level"`
 	// Collapsed: the map opens namespace to namespace; CollapseReason says why.
-	Collapsed      bool   `json:"collapsed"`
-	CollapseReason string `json:"collapseReason,omitempty"`
+	Collapsed      bool           `json:"collapsed"`
+	CollapseReason string         `json:"collapseReason,omitempty"`
 	Namespaces     []MapNamespace `json:"namespaces"`
 	Nodes          []MapNode      `json:"nodes"`
 	// Edges are node to node, or between a node and "outside".
@@ -79,19 +81,26 @@ type MapNode struct {
 }
 
 // MapEdge is traffic the policies allow from one node to another, or
-// between a node and addresses outside the cluster ("outside").
+// between a node and addresses outside the cluster.
 type MapEdge struct {
-	From  string   `json:"from"`
-	To    string   `json:"to"`
+	// From and To index Nodes; -1 is the world outside the cluster.
+	From  int      `json:"from"`
+	To    int      `json:"to"`
 	Ports string   `json:"ports"`
 	CIDRs []string `json:"cidrs,omitempty"`
-	// Explain indexes Explanations, or is -1; Command is the explain
-	// command that gives the same explanation.
-	Explain int    `json:"explain"`
-	Command string `json:"command"`
+	// Probe is the port the explanation looks at, the first of Ports
+	// ("5432/TCP"); Address stands for the outside world in the explain
+	// command (an address of the first CIDR).
+	Probe   string `json:"probe,omitempty"`
+	Address string `json:"address,omitempty"`
+	// Explain indexes Explanations, or is -1.
+	Explain int `json:"explain"`
+
+	from, to string // node IDs, or outsideID
 }
 
-// MapNamespaceEdge sums the edges from one namespace (or "outside") to another.
+// MapNamespaceEdge sums the edges from one namespace to another; "*" is
+// the world outside the cluster.
 type MapNamespaceEdge struct {
 	From  string `json:"from"`
 	To    string `json:"to"`
@@ -163,18 +172,18 @@ func NewNetworkMap(snap *inventory.Snapshot, model *reach.Model, doc *Reachabili
 	var all []MapEdge
 	var allPorts []reach.PortSet
 	for _, p := range doc.Pairs {
-		all = append(all, MapEdge{From: p.From, To: p.To, Ports: p.Ports.String(), Explain: -1})
+		all = append(all, MapEdge{from: p.From, to: p.To, From: nodeIndex[p.From], To: nodeIndex[p.To], Ports: p.Ports.String(), Explain: -1})
 		allPorts = append(allPorts, p.Ports)
 	}
 	pairEdges := len(all)
 	outside := map[string]bool{}
 	for _, x := range doc.External {
 		for _, c := range x.Egress {
-			all = append(all, MapEdge{From: x.Node, To: outsideID, Ports: c.Ports.String(), CIDRs: prefixes(c.CIDRs, outside), Explain: -1})
+			all = append(all, MapEdge{from: x.Node, to: outsideID, From: nodeIndex[x.Node], To: -1, Ports: c.Ports.String(), CIDRs: prefixes(c.CIDRs, outside), Explain: -1})
 			allPorts = append(allPorts, c.Ports)
 		}
 		for _, c := range x.Ingress {
-			all = append(all, MapEdge{From: outsideID, To: x.Node, Ports: c.Ports.String(), CIDRs: prefixes(c.CIDRs, outside), Explain: -1})
+			all = append(all, MapEdge{from: outsideID, to: x.Node, From: -1, To: nodeIndex[x.Node], Ports: c.Ports.String(), CIDRs: prefixes(c.CIDRs, outside), Explain: -1})
 			allPorts = append(allPorts, c.Ports)
 		}
 	}
@@ -190,7 +199,7 @@ func NewNetworkMap(snap *inventory.Snapshot, model *reach.Model, doc *Reachabili
 	nsPorts := []reach.PortSet{}
 	var nsEdgeMembers [][]int
 	for i, e := range all {
-		f, t := nsOf(e.From), nsOf(e.To)
+		f, t := nsOf(e.from), nsOf(e.to)
 		if f == t {
 			m.Namespaces[nsIndex[f]].Internal++
 			continue
@@ -242,10 +251,16 @@ func NewNetworkMap(snap *inventory.Snapshot, model *reach.Model, doc *Reachabili
 			m.Edges = append(m.Edges, e)
 		}
 	}
-	ex := newExplainer(snap, model, doc.Level)
-	for i, e := range all {
+	ex := newExplainer(snap, model, doc)
+	for i := range all {
 		if j := newIndex[i]; j >= 0 {
-			m.Edges[j].Command = ex.commandFor(e, allPorts[i])
+			e := &m.Edges[j]
+			if port, proto, ok := probe(allPorts[i]); ok {
+				e.Probe = fmt.Sprintf("%d/%s", port, proto)
+			}
+			if e.from == outsideID || e.to == outsideID {
+				e.Address = address(e.CIDRs)
+			}
 		}
 	}
 	if m.Collapsed {
@@ -267,7 +282,9 @@ func NewNetworkMap(snap *inventory.Snapshot, model *reach.Model, doc *Reachabili
 	return m
 }
 
-const outsideID = "outside"
+// outsideID stands for the world outside the cluster in namespace edges:
+// no namespace or workload can be called so.
+const outsideID = "*"
 
 // prefixes renders CIDRs and records them as part of the outside world.
 func prefixes(ps []netip.Prefix, seen map[string]bool) []string {
@@ -346,10 +363,18 @@ type explainer struct {
 	snap  *inventory.Snapshot
 	model *reach.Model
 	level reach.Level
+	// nodes are the pods of each node; pods index the snapshot's, built on
+	// first use (a lookup by reference would scan every pod each time).
+	nodes map[string][]string
+	pods  map[string]*corev1.Pod
 }
 
-func newExplainer(snap *inventory.Snapshot, model *reach.Model, level reach.Level) *explainer {
-	return &explainer{snap: snap, model: model, level: level}
+func newExplainer(snap *inventory.Snapshot, model *reach.Model, doc *ReachabilityMatrix) *explainer {
+	ex := &explainer{snap: snap, model: model, level: doc.Level, nodes: map[string][]string{}}
+	for _, n := range doc.Nodes {
+		ex.nodes[n.ID] = n.Pods
+	}
+	return ex
 }
 
 // probe picks the port an edge is explained on: the first of its ports.
@@ -379,29 +404,32 @@ func address(cidrs []string) string {
 	return a.String()
 }
 
-// ref is what explain takes for an edge end.
-func (ex *explainer) ref(id string, cidrs []string) string {
-	if id == outsideID {
-		return address(cidrs)
-	}
-	return id
-}
-
-func (ex *explainer) commandFor(e MapEdge, ports reach.PortSet) string {
-	port, proto, ok := probe(ports)
-	if !ok {
-		return ""
-	}
-	return fmt.Sprintf("kubectl netaudit explain --from %s --to %s --port %d/%s", ex.ref(e.From, e.CIDRs), ex.ref(e.To, e.CIDRs), port, proto)
-}
-
 func (ex *explainer) target(id string, cidrs []string) (inventory.Target, bool) {
 	if id == outsideID {
 		a, err := netip.ParseAddr(address(cidrs))
 		return inventory.Target{Ref: a.String(), IP: a}, err == nil
 	}
-	t, err := ex.snap.Resolve(id)
-	return t, err == nil
+	if ex.pods == nil {
+		ex.pods = make(map[string]*corev1.Pod, len(ex.snap.Pods))
+		for i := range ex.snap.Pods {
+			p := &ex.snap.Pods[i]
+			ex.pods[p.Namespace+"/"+p.Name] = p
+		}
+	}
+	names, ok := ex.nodes[id]
+	if !ok || len(names) == 0 {
+		return inventory.Target{}, false
+	}
+	ns, _, _ := strings.Cut(id, "/")
+	t := inventory.Target{Ref: id}
+	for _, name := range names {
+		p := ex.pods[ns+"/"+name]
+		if p == nil {
+			return inventory.Target{}, false
+		}
+		t.Pods = append(t.Pods, p)
+	}
+	return t, true
 }
 
 // explainInto explains edge k of the map unless the budget is spent.
@@ -414,8 +442,8 @@ func (ex *explainer) explainInto(m *NetworkMap, k int, ports reach.PortSet) {
 	if !ok {
 		return
 	}
-	from, ok1 := ex.target(e.From, e.CIDRs)
-	to, ok2 := ex.target(e.To, e.CIDRs)
+	from, ok1 := ex.target(e.from, e.CIDRs)
+	to, ok2 := ex.target(e.to, e.CIDRs)
 	if !ok1 || !ok2 {
 		return
 	}

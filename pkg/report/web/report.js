@@ -34,17 +34,18 @@
           colour: severityColour[n.severity] || '#546e7a' } });
       });
       m.namespaceEdges.forEach(function (e, i) {
-        if (e.from === 'outside' || e.to === 'outside') { outsideUsed = true; }
+        if (e.from === '*' || e.to === '*') { outsideUsed = true; }
         out.push({ group: 'edges', data: {
-          id: 'nse:' + i, source: e.from === 'outside' ? 'outside' : 'ns:' + e.from,
-          target: e.to === 'outside' ? 'outside' : 'ns:' + e.to, kind: 'namespace', index: i,
+          id: 'nse:' + i, source: e.from === '*' ? 'outside' : 'ns:' + e.from,
+          target: e.to === '*' ? 'outside' : 'ns:' + e.to, kind: 'namespace', index: i,
           ports: e.ports, label: e.pairs + ' pairs' } });
       });
     } else {
+      // Nodes are keyed by their index in m.nodes; -1 is the outside world.
       var keep = null;
       if (ns) {
         keep = {};
-        m.nodes.forEach(function (n) { if (n.namespace === ns) { keep[n.id] = true; } });
+        m.nodes.forEach(function (n, i) { if (n.namespace === ns) { keep[i] = true; } });
         m.edges.forEach(function (e) {
           if (keep[e.from] === true || keep[e.to] === true) {
             if (!keep[e.from]) { keep[e.from] = 'neighbour'; }
@@ -53,11 +54,11 @@
         });
       }
       var groups = {};
-      m.nodes.forEach(function (n) {
-        if (keep && !keep[n.id]) { return; }
+      m.nodes.forEach(function (n, i) {
+        if (keep && !keep[i]) { return; }
         groups[n.namespace] = true;
         out.push({ group: 'nodes', data: {
-          id: 'n:' + n.id, parent: 'ns:' + n.namespace, label: n.label, kind: 'node', ref: n.id,
+          id: 'n:' + i, parent: 'ns:' + n.namespace, label: n.label, kind: 'node', ref: n.id, index: i,
           colour: severityColour[n.severity] || '#2e7d32', marked: n.severity ? 1 : 0 } });
       });
       m.namespaces.forEach(function (n) {
@@ -68,10 +69,10 @@
       });
       m.edges.forEach(function (e, i) {
         if (keep && !(keep[e.from] && keep[e.to])) { return; }
-        if (e.from === 'outside' || e.to === 'outside') { outsideUsed = true; }
+        if (e.from < 0 || e.to < 0) { outsideUsed = true; }
         out.push({ group: 'edges', data: {
-          id: 'e:' + i, source: e.from === 'outside' ? 'outside' : 'n:' + e.from,
-          target: e.to === 'outside' ? 'outside' : 'n:' + e.to, kind: 'node', index: i, ports: e.ports } });
+          id: 'e:' + i, source: e.from < 0 ? 'outside' : 'n:' + e.from,
+          target: e.to < 0 ? 'outside' : 'n:' + e.to, kind: 'node', index: i, ports: e.ports } });
       });
     }
     if (outsideUsed) {
@@ -88,7 +89,7 @@
     { selector: 'node[marked = 1]', style: { 'border-width': 3, 'border-color': '#263238', 'shape': 'diamond', 'width': 28, 'height': 28 } },
     { selector: 'node[kind = "group"]', style: {
       'background-color': '#eceff1', 'background-opacity': 0.7, 'border-width': 1, 'border-color': '#90a4ae',
-      'text-valign': 'top', 'font-weight': 'bold', 'shape': 'round-rectangle', 'padding': 12 } },
+      'text-valign': 'top', 'text-margin-y': -4, 'font-weight': 'bold', 'shape': 'round-rectangle', 'padding': 12 } },
     { selector: 'node[kind = "namespace"]', style: { 'shape': 'round-rectangle', 'width': 34, 'height': 34 } },
     { selector: 'node[unprotected = 1]', style: { 'border-width': 3, 'border-style': 'dashed', 'border-color': '#c62828' } },
     { selector: 'node[kind = "outside"]', style: {
@@ -103,6 +104,8 @@
     { selector: '.faded', style: { 'opacity': 0.15 } }
   ];
 
+  // layout places the graph. Past 100 nodes or 500 edges fcose runs its
+  // spectral draft only: the force-directed pass costs seconds there.
   function layout(cy, big) {
     var name = typeof cytoscapeFcose === 'function' ? 'fcose' : 'cose';
     return cy.layout({ name: name, animate: false, randomize: true, quality: big ? 'draft' : 'default',
@@ -113,11 +116,12 @@
     panel.textContent = '';
     if (d.kind === 'namespace') {
       var ne = m.namespaceEdges[d.index];
-      panel.appendChild(el('h4', '', ne.from + ' \u2192 ' + ne.to));
+      var nsName = function (n) { return n === '*' ? 'outside the cluster' : n; };
+      panel.appendChild(el('h4', '', nsName(ne.from) + ' \u2192 ' + nsName(ne.to)));
       panel.appendChild(el('p', '', ne.pairs + ' ' + m.level + ' pairs may talk, on ' + ne.ports + '.'));
       ne.examples.forEach(function (k) { edgeDetail(panel, m, m.edges[k]); });
       if (ne.pairs > ne.examples.length) {
-        panel.appendChild(el('p', 'hint', 'Pick ' + (ne.from === 'outside' ? ne.to : ne.from) + ' in the namespace list to see every pair.'));
+        panel.appendChild(el('p', 'hint', 'Pick ' + (ne.from === '*' ? ne.to : ne.from) + ' in the namespace list to see every pair.'));
       }
     } else {
       edgeDetail(panel, m, m.edges[d.index]);
@@ -125,16 +129,27 @@
     panel.scrollTop = 0;
   }
 
+  // endName names an edge end: a node's reference, or the outside world.
+  function endName(m, i) { return i < 0 ? 'outside the cluster' : m.nodes[i].id; }
+
+  // command is the explain command that gives an edge's explanation.
+  function command(m, e) {
+    if (!e.probe) { return ''; }
+    var ref = function (i) { return i < 0 ? e.address : m.nodes[i].id; };
+    return 'kubectl netaudit explain --from ' + ref(e.from) + ' --to ' + ref(e.to) + ' --port ' + e.probe;
+  }
+
   function edgeDetail(panel, m, e) {
     var box = el('div', 'edge-detail');
-    box.appendChild(el('h4', '', e.from + ' \u2192 ' + e.to));
+    box.appendChild(el('h4', '', endName(m, e.from) + ' \u2192 ' + endName(m, e.to)));
     box.appendChild(el('p', '', 'Allowed on ' + e.ports + (e.cidrs ? ' (addresses ' + e.cidrs.join(', ') + ')' : '')));
+    var cmd = command(m, e);
     if (e.explain >= 0) {
-      box.appendChild(el('p', 'hint', 'Why, on the first of these ports (' + e.command + '):'));
+      box.appendChild(el('p', 'hint', 'Why, on the first of these ports (' + cmd + '):'));
       box.appendChild(el('pre', 'explanation', m.explanations[e.explain]));
-    } else if (e.command) {
+    } else if (cmd) {
       box.appendChild(el('p', 'hint', 'Not embedded in this report; for the reasons run:'));
-      box.appendChild(el('pre', 'command', e.command));
+      box.appendChild(el('pre', 'command', cmd));
     }
     panel.appendChild(box);
   }
@@ -143,7 +158,7 @@
     panel.textContent = '';
     var findings = [];
     if (d.kind === 'node') {
-      var n = m.nodes.filter(function (x) { return x.id === d.ref; })[0];
+      var n = m.nodes[d.index];
       panel.appendChild(el('h4', '', n.id));
       panel.appendChild(el('p', '', n.pods + ' pod' + (n.pods === 1 ? '' : 's') + (n.hostNetwork ? ', host network' : '')));
       findings = n.findings || [];
@@ -181,7 +196,8 @@
       select.appendChild(o);
     });
     var view = m.collapsed ? 'namespaces' : 'nodes';
-    var cy = cytoscape({ container: container, style: style, wheelSensitivity: 0.3, minZoom: 0.05, maxZoom: 4 });
+    var cy = cytoscape({ container: container, style: style, wheelSensitivity: 0.3, minZoom: 0.05, maxZoom: 4,
+      hideEdgesOnViewport: m.edges.length > 1000, textureOnViewport: m.edges.length > 1000 });
     info.cy = cy;
     var tip = el('div', 'tip');
     container.appendChild(tip);
@@ -192,7 +208,10 @@
       var t0 = performance.now();
       cy.elements().remove();
       cy.add(elements(m, v, ns));
-      layout(cy, cy.nodes().length > 300).run();
+      var big = cy.nodes().length > 100 || cy.edges().length > 500;
+      // Straight edges draw much faster than curves when there are many.
+      cy.style().selector('edge').style('curve-style', cy.edges().length > 1000 ? 'straight' : 'bezier').update();
+      layout(cy, big).run();
       info.nodes = cy.nodes().filter(function (n) { return n.data('kind') !== 'group'; }).length;
       info.edges = cy.edges().length;
       info.view = v;
@@ -208,7 +227,9 @@
       if (!q) { return; }
       var hits = m.nodes.filter(function (n) { return n.id.toLowerCase().indexOf(q) >= 0; });
       var ids = {};
-      hits.forEach(function (n) { ids['n:' + n.id] = true; ids['ns:' + n.namespace] = true; });
+      m.nodes.forEach(function (n, i) {
+        if (n.id.toLowerCase().indexOf(q) >= 0) { ids['n:' + i] = true; ids['ns:' + n.namespace] = true; }
+      });
       var matched = cy.nodes().filter(function (n) { return ids[n.id()] && (n.data('kind') !== 'group' || cy.nodes('[kind = "node"]').length === 0); });
       cy.elements().addClass('faded');
       matched.removeClass('faded').addClass('match');
