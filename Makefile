@@ -8,7 +8,7 @@ LDFLAGS := -s -w -X $(MODULE)/pkg/version.Version=$(VERSION)
 GOBIN   ?= $(shell go env GOPATH)/bin
 BIN     := bin/kubectl-netaudit
 
-.PHONY: all build install test unit e2e vet fmt-check envtest dist krew-manifest krew clean bench readme-screenshot
+.PHONY: all build install test unit e2e vet fmt-check envtest dist dist-check krew-manifest krew clean bench readme-screenshot
 
 all: build
 
@@ -45,12 +45,17 @@ fmt-check:
 dist:
 	VERSION='$(VERSION)' hack/dist.sh
 
+## dist-check: the release check of dist/: all six archives install with krew (hack/krew-test.sh dist)
+dist-check:
+	hack/krew-test.sh dist
+
 ## krew-manifest: rewrite version, uri and sha256 in plugins/krew.yaml from dist/ (a release step)
 krew-manifest:
 	hack/krew-manifest.sh
 
-## krew: build the archives in a temp folder, validate the krew manifest, install with krew offline,
-## and run `kubectl netaudit --version` (builds krew v0.4.3 once into the cache, ~1 min)
+## krew: build this platform's archive in a temp folder, validate the krew manifest (every platform's
+## entry), install with krew offline, and run `kubectl netaudit --version` (builds krew v0.4.3 once
+## into the cache, ~1 min); the six-platform build is `make dist dist-check`
 krew:
 	VERSION='$(VERSION)' hack/krew-test.sh
 

@@ -30,13 +30,54 @@
 # mtime is $SOURCE_DATE_EPOCH, else the HEAD commit's time.
 #
 # Needs GNU tar (gtar on macOS), gzip and sha256sum or shasum.
+#
+# PLATFORMS (space-separated os/arch, or "host" for `go env GOOS`/`GOARCH`)
+# builds only those archives; the install test (`make krew`) builds the host's
+# only, the release (`make dist`, then `make dist-check`) all six.
+#
+#   hack/dist.sh --files OS   prints the files an OS's archive holds, the
+#                             binary first (what the krew manifest must name)
+#   hack/dist.sh --platforms  prints the release platforms, one os/arch a line
 set -euo pipefail
 export LC_ALL=C
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
 module=github.com/kubectl-netaudit/kubectl-netaudit
-platforms=(linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64)
+all_platforms=(linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64)
+
+# archive_files OS prints the binary's name, then the other files of the
+# archive for OS, one a line.
+archive_files() {
+  if [[ $1 == windows ]]; then
+    printf '%s\n' kubectl-netaudit.exe LICENSE
+  else
+    printf '%s\n' kubectl-netaudit LICENSE kubectl_complete-netaudit
+  fi
+}
+
+if [[ ${1:-} == --platforms ]]; then
+  printf '%s\n' "${all_platforms[@]}"
+  exit 0
+fi
+if [[ ${1:-} == --files ]]; then
+  [[ $# -eq 2 ]] || { echo "usage: $0 --files OS" >&2; exit 2; }
+  archive_files "$2"
+  exit 0
+fi
+
+platforms=("${all_platforms[@]}")
+case ${PLATFORMS:-} in
+  '') ;;
+  host) platforms=("$(go env GOOS)/$(go env GOARCH)") ;;
+  *)
+    read -r -a platforms <<<"$PLATFORMS"
+    for p in "${platforms[@]}"; do
+      [[ " ${all_platforms[*]} " == *" $p "* ]] ||
+        { echo "dist: PLATFORMS names $p; the release platforms are ${all_platforms[*]}" >&2; exit 2; }
+    done
+    ;;
+esac
 
 out=${DIST_DIR:-$root/dist}
 version=${VERSION:-$(git -C "$root" describe --tags --always --dirty 2>/dev/null || echo dev)}
@@ -88,13 +129,10 @@ for platform in "${platforms[@]}"; do
   os=${platform%/*} arch=${platform#*/}
   stage="$work/$os-$arch"
   mkdir -p "$stage"
+  mapfile -t files < <(archive_files "$os")
+  exe=${files[0]}
   # In C order: --sort=name sorts folder contents, not the names given.
-  exe=kubectl-netaudit
-  files=(LICENSE "$exe" kubectl_complete-netaudit)
-  if [[ $os == windows ]]; then
-    exe=kubectl-netaudit.exe
-    files=(LICENSE "$exe")
-  fi
+  mapfile -t files < <(printf '%s\n' "${files[@]}" | sort)
 
   (
     cd "$root"
@@ -119,7 +157,13 @@ for platform in "${platforms[@]}"; do
 done
 
 (cd "$work/out" && sha256 kubectl-netaudit_*) >"$work/out/sha256sums.txt"
-"$here/krew-manifest.sh" -d "$work/out" -o "$work/out/netaudit.yaml" "$root/plugins/krew.yaml"
+if [[ ${#platforms[@]} -eq ${#all_platforms[@]} ]]; then
+  "$here/krew-manifest.sh" -d "$work/out" -o "$work/out/netaudit.yaml" "$root/plugins/krew.yaml"
+else
+  # Not a release: the platforms not built keep plugins/krew.yaml's sha256.
+  echo "dist: only ${platforms[*]}; netaudit.yaml has the other platforms' sha256 from plugins/krew.yaml" >&2
+  "$here/krew-manifest.sh" -k -d "$work/out" -o "$work/out/netaudit.yaml" "$root/plugins/krew.yaml"
+fi
 
 # Replace only what this script writes, so a DIST_DIR holding other files
 # keeps them and archives of an older version do not linger.

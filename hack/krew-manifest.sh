@@ -5,7 +5,7 @@
 # other line is kept as it is, so the description, caveats, bin and files are
 # edited by hand in plugins/krew.yaml and only these three fields are generated.
 #
-#   hack/krew-manifest.sh [-d DIST_DIR] [-o OUT] [MANIFEST]
+#   hack/krew-manifest.sh [-k] [-d DIST_DIR] [-o OUT] [MANIFEST]
 #
 # OUT defaults to MANIFEST (rewritten in place: `make krew-manifest`).
 # `make dist` runs this to write dist/netaudit.yaml.
@@ -13,6 +13,11 @@
 # It fails when a platform in the manifest has no archive in DIST_DIR, when an
 # archive has no platform in the manifest, when the archives disagree on the
 # version, or when sha256sums.txt does not match the archives.
+#
+# -k (keep) is for a DIST_DIR with only some platforms' archives (the install
+# test builds the host's only): a platform with no archive gets the uri its
+# archive would have (the same naming rule) and keeps MANIFEST's sha256, so
+# the manifest still has every platform to validate. Never for a release.
 #
 # Releasing vX.Y.Z: tag it, `make dist krew-manifest` on the tag, upload
 # dist/kubectl-netaudit_* and dist/sha256sums.txt to the GitHub release vX.Y.Z,
@@ -25,14 +30,16 @@ root=$(cd "$here/.." && pwd)
 release_base=https://github.com/kubectl-netaudit/kubectl-netaudit/releases/download
 
 usage() {
-  echo "usage: $0 [-d DIST_DIR] [-o OUT] [MANIFEST]" >&2
+  echo "usage: $0 [-k] [-d DIST_DIR] [-o OUT] [MANIFEST]" >&2
   exit 2
 }
 
 dist=$root/dist
 out=
-while getopts 'd:o:h' opt; do
+keep=0
+while getopts 'kd:o:h' opt; do
   case $opt in
+    k) keep=1 ;;
     d) dist=$OPTARG ;;
     o) out=$OPTARG ;;
     *) usage ;;
@@ -85,7 +92,7 @@ fi
 
 # The manifest's layout is the one plugins/krew.yaml has: spec.version at two
 # spaces, and in each platform the selector (os, arch) before uri and sha256.
-awk -v version="$version" -v file="$manifest" -v quote="'" '
+awk -v version="$version" -v file="$manifest" -v quote="'" -v keep="$keep" -v base="$release_base" '
 function fail(msg) { print "krew-manifest: " file ":" FNR ": " msg > "/dev/stderr"; failed = 1; exit 1 }
 function value(s) { sub(/^[^:]*:[ \t]*/, "", s); gsub(/"/, "", s); gsub(quote, "", s); sub(/[ \t\r]+$/, "", s); return s }
 function indent(s) { match(s, /^ */); return substr(s, 1, RLENGTH) }
@@ -98,11 +105,15 @@ inplatforms && /^ +arch:/ { arch = value($0) }
 inplatforms && /^ +uri:/ {
   k = os "/" arch
   if (os == "" || arch == "") fail("uri before the platform selector'"'"'s os and arch")
+  if (!(k in uri) && keep) {
+    print indent($0) "uri: " base "/" version "/kubectl-netaudit_" version "_" os "_" arch ".tar.gz"; next
+  }
   if (!(k in uri)) fail("no archive for " k " in the dist folder")
   print indent($0) "uri: " uri[k]; uris[k]++; next
 }
 inplatforms && /^ +sha256:/ {
   k = os "/" arch
+  if (!(k in sum) && keep) { print; next }
   if (!(k in sum)) fail("no archive for " k " in the dist folder")
   print indent($0) "sha256: " sum[k]; sums[k]++; next
 }

@@ -2,18 +2,23 @@
 # Tests installing kubectl-netaudit with krew, offline (`make krew`, part of
 # `make test`):
 #
-#   1. builds the release archives (hack/dist.sh, with VERSION from make) into
-#      a temp folder, and the manifest for them from plugins/krew.yaml
-#      (hack/krew-manifest.sh);
+#   1. builds the release archive for this machine's platform only
+#      (PLATFORMS=host hack/dist.sh, with VERSION from make) into a temp
+#      folder, and the manifest for it from plugins/krew.yaml
+#      (hack/krew-manifest.sh -k: the other platforms keep their entries, with
+#      the uri their archive would have);
 #   2. checks that manifest and the committed plugins/krew.yaml with krew-index's
 #      validate-krew-manifest (-skip-install: its install step downloads the
-#      uri; step 4 installs from the local archives instead);
+#      uri; step 5 installs from the local archive instead);
 #   3. checks that plugins/krew.yaml is the generated manifest apart from the
 #      version and the sha256 sums, which change with every build;
-#   4. runs `kubectl krew install --manifest --archive` for every platform
+#   4. checks that the manifest has exactly the release platforms, and that
+#      each platform's bin and files are what hack/dist.sh packs for its OS
+#      (so every platform's entry is checked without cross-compiling it);
+#   5. runs `kubectl krew install --manifest --archive` for every archive built
 #      (KREW_OS/KREW_ARCH, as validate-krew-manifest does) into a temp
 #      KREW_ROOT, and checks the linked bin, LICENSE and completion helper;
-#   5. installs the archive for this machine's platform, runs
+#   6. installs the archive for this machine's platform, runs
 #      `kubectl netaudit --version` through kubectl's plugin discovery and
 #      expects the built version, and runs the installed completion helper.
 #      (`kubectl krew list` and `uninstall` want a cloned plugin index, which
@@ -21,10 +26,11 @@
 #
 #   hack/krew-test.sh [DIST_DIR]
 #
-# With DIST_DIR (e.g. dist after `make dist VERSION=vX.Y.Z`) the archives there
-# are tested instead of fresh ones, and if their version is plugins/krew.yaml's
-# spec.version, the committed manifest must match them byte for byte: the
-# release check before uploading.
+# With DIST_DIR (e.g. dist after `make dist VERSION=vX.Y.Z`; `make dist-check`)
+# the archives there are tested instead of a fresh host one: all six platforms
+# must be there, each is installed with krew (step 5), and if their version is
+# plugins/krew.yaml's spec.version, the committed manifest must match them byte
+# for byte: the release check before uploading.
 #
 # krew never touches the network here: --manifest skips the plugin index, and
 # --archive replaces the download (its sha256 is still checked). The upgrade
@@ -71,15 +77,17 @@ if [[ $# -gt 0 ]]; then
 else
   dist=$tmp/dist
   given_dist=
-  echo "krew: building release archives into a temp folder (hack/dist.sh)"
-  run "$tmp/dist.log" env DIST_DIR="$dist" "$here/dist.sh" || fail "hack/dist.sh failed"
+  echo "krew: building the release archive for this platform into a temp folder (PLATFORMS=host hack/dist.sh)"
+  run "$tmp/dist.log" env DIST_DIR="$dist" PLATFORMS=host "$here/dist.sh" || fail "hack/dist.sh failed"
   sed 's/^/    /' "$tmp/dist.log"
 fi
 [[ -f $dist/sha256sums.txt ]] || fail "$dist/sha256sums.txt not found; run 'make dist'"
 mkdir -p "$tmp/generated" "$tmp/committed"
 generated=$tmp/generated/netaudit.yaml
 committed=$tmp/committed/netaudit.yaml
-run "$tmp/manifest.log" "$here/krew-manifest.sh" -d "$dist" -o "$generated" "$root/plugins/krew.yaml" ||
+keep=(-k)
+[[ -z $given_dist ]] || keep=()
+run "$tmp/manifest.log" "$here/krew-manifest.sh" "${keep[@]}" -d "$dist" -o "$generated" "$root/plugins/krew.yaml" ||
   fail "hack/krew-manifest.sh cannot write a manifest for $dist from plugins/krew.yaml"
 # validate-krew-manifest wants the file named after the plugin, as in krew-index.
 cp "$root/plugins/krew.yaml" "$committed"
@@ -110,7 +118,39 @@ if [[ -n $given_dist && $version == "$committed_version" ]]; then
   ok "plugins/krew.yaml is exactly the manifest for $dist"
 fi
 
-# 4. every platform's archive installs with krew
+# 4. every release platform is in the manifest, naming the files its archive holds
+# One "os/arch bin from..." line per platform entry.
+entries=$(awk '
+function value(s) { sub(/^[^:]*:[ \t]*/, "", s); gsub(/["\047]/, "", s); sub(/[ \t\r]+$/, "", s); return s }
+function flush() { if (n) print os "/" arch, bin, from; os = arch = bin = from = ""; n = 0 }
+/^  platforms:/ { in_p = 1; next }
+in_p && /^  - / { flush(); n = 1 }
+in_p && /^[^ ]/ { in_p = 0 }
+in_p && /^ +os:/ { os = value($0) }
+in_p && /^ +arch:/ { arch = value($0) }
+in_p && /^ +bin:/ { bin = value($0) }
+in_p && /^ +- from:/ { from = from " " value($0) }
+END { flush() }
+' "$generated" | sort)
+want_platforms=$("$here/dist.sh" --platforms | sort)
+[[ $(cut -d' ' -f1 <<<"$entries") == "$want_platforms" ]] ||
+  fail "the manifest's platforms are $(cut -d' ' -f1 <<<"$entries" | tr '\n' ' ')but hack/dist.sh builds $(tr '\n' ' ' <<<"$want_platforms")"
+while read -r platform bin from; do
+  mapfile -t files < <("$here/dist.sh" --files "${platform%/*}")
+  [[ $bin == "${files[0]}" ]] || fail "$platform: the manifest's bin is $bin, the archive's binary is ${files[0]}"
+  # shellcheck disable=SC2086 # one word per file
+  got=$(printf '%s\n' $from | sort | tr '\n' ' ')
+  want=$(printf '%s\n' "${files[@]}" | sort | tr '\n' ' ')
+  [[ $got == "$want" ]] || fail "$platform: the manifest installs files ${got}but the archive holds ${want}"
+done <<<"$entries"
+ok "the manifest has the $(wc -l <<<"$entries") release platforms, each naming its archive's binary and files"
+
+# 5. every archive built installs with krew
+if [[ -n $given_dist ]]; then
+  got=$(awk '{print $2}' "$dist/sha256sums.txt" | sed -E 's/^kubectl-netaudit_[^_]+_([a-z0-9]+)_([a-z0-9]+)\..*/\1\/\2/' | sort)
+  [[ $got == "$want_platforms" ]] ||
+    fail "$dist has archives for $(tr '\n' ' ' <<<"$got")but a release needs $(tr '\n' ' ' <<<"$want_platforms")"
+fi
 name_re='^kubectl-netaudit_(v[^_]+)_([a-z0-9]+)_([a-z0-9]+)\.(tar\.gz|zip)$'
 host_os=$(go env GOOS) host_arch=$(go env GOARCH)
 host_archive=
@@ -135,7 +175,7 @@ while read -r _ name; do
   ok "$os/$arch: krew installs $name"
 done <"$dist/sha256sums.txt"
 
-# 5. the plugin for this machine, through kubectl
+# 6. the plugin for this machine, through kubectl
 [[ -n $host_archive ]] || fail "no archive for $host_os/$host_arch in $dist"
 kr=$tmp/krew
 export KREW_ROOT=$kr PATH="$kr/bin:$tools:$PATH"

@@ -278,7 +278,7 @@ func clusterError(err error, contextName, server string) error {
 		what = "listing " + le.Resource
 		if le.Namespace != "" {
 			what += fmt.Sprintf(" in namespace %q", le.Namespace)
-		} else if le.Resource != "namespaces" {
+		} else if le.Resource != "namespaces" && !le.ClusterScoped {
 			what += " in all namespaces"
 		}
 		err = le.Err
@@ -287,7 +287,7 @@ func clusterError(err error, contextName, server string) error {
 	case apierrors.IsForbidden(err):
 		return &Error{Code: ExitCluster,
 			Err: fmt.Errorf("%s (%s): forbidden: %s", what, where, forbiddenReason(err)),
-			Hint: "netaudit needs get/list on namespaces, pods and networkpolicies (README: Required RBAC); " +
+			Hint: "netaudit needs get/list on namespaces, pods and networkpolicies, and on the policy.networking.k8s.io kinds a cluster serves (README: Required RBAC); " +
 				"check with 'kubectl auth can-i list pods -A', or limit the audit with -n to a namespace you can read"}
 	case apierrors.IsUnauthorized(err):
 		return &Error{Code: ExitCluster, Err: fmt.Errorf("%s (%s): unauthorized: the credentials were rejected", what, where),

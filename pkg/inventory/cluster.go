@@ -31,7 +31,9 @@ type ClusterOptions struct {
 type ListError struct {
 	Resource  string
 	Namespace string
-	Err       error
+	// ClusterScoped is set for resources that live in no namespace.
+	ClusterScoped bool
+	Err           error
 }
 
 func (e *ListError) Error() string {
@@ -39,8 +41,8 @@ func (e *ListError) Error() string {
 	if e.Namespace != "" {
 		where = fmt.Sprintf("namespace %q", e.Namespace)
 	}
-	if e.Resource == "namespaces" {
-		return fmt.Sprintf("listing namespaces: %v", e.Err)
+	if e.Resource == "namespaces" || e.ClusterScoped {
+		return fmt.Sprintf("listing %s: %v", e.Resource, e.Err)
 	}
 	return fmt.Sprintf("listing %s in %s: %v", e.Resource, where, e.Err)
 }
@@ -63,7 +65,7 @@ func FromCluster(ctx context.Context, cs kubernetes.Interface, opts ClusterOptio
 	// several fail (RBAC, unreachable) the error reported is always the same
 	// one: pods, then networkpolicies, then namespaces.
 	var nsErr error
-	errs := make([]error, 3)
+	errs := make([]error, 4)
 	var wg sync.WaitGroup
 	goList := func(i int, fn func() error) {
 		wg.Add(1)
@@ -112,7 +114,12 @@ func FromCluster(ctx context.Context, cs kubernetes.Interface, opts ClusterOptio
 		}
 		return nil
 	})
+	// The cluster-wide tiers, when the server serves them (tiers.go).
+	goList(3, func() error { return listTiers(ctx, cs, opts, snap) })
 	wg.Wait()
+	if errs[3] == nil {
+		errs[3] = listNodes(ctx, cs, opts, snap)
+	}
 	for _, err := range errs {
 		if err != nil {
 			return nil, err

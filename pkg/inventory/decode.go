@@ -72,6 +72,9 @@ func decodeJSON(jsonData []byte) decoded {
 // apiVersion and kind a second time; anything else goes through the
 // deserializer itself, so errors read the same.
 func decodeTyped(data []byte, tm metav1.TypeMeta) (k8sruntime.Object, error) {
+	if obj, ok, err := decodeTier(data, tm); ok { // tiers.go
+		return obj, err
+	}
 	if gv, err := schema.ParseGroupVersion(tm.APIVersion); err == nil && gv.Version != "" {
 		if obj, err := scheme.Scheme.New(gv.WithKind(tm.Kind)); err == nil {
 			if err := kjson.UnmarshalCaseSensitivePreserveInts(data, obj); err != nil {

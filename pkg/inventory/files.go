@@ -267,6 +267,8 @@ func (d *decoder) add(file string, doc document, obj runtime.Object) error {
 			d.snap.Policies = append(d.snap.Policies, *o)
 			d.snap.Origins[OriginKey("NetworkPolicy", o.Namespace, o.Name)] = Origin{File: file, Document: doc.index, Line: doc.line}
 		}
+	case *tierDecoded, *corev1.Node: // tiers.go
+		d.addTierOrNode(file, doc, o)
 	case *corev1.List, *metav1.List:
 		// kind: List holds raw items of any kind.
 		items, err := meta.ExtractList(o)

@@ -2,8 +2,9 @@ package reach
 
 import (
 	"fmt"
+	"iter"
+	"math/bits"
 	"net/netip"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -85,6 +86,9 @@ type Edge struct {
 	From  int     `json:"from"`
 	To    int     `json:"to"`
 	Ports PortSet `json:"ports"`
+	// PortsKey is equal for edges of one matrix with equal Ports, so that
+	// printers can render each port set once.
+	PortsKey uint32 `json:"-"`
 }
 
 // ExternalAccess is what a node exchanges with addresses that are not pods
@@ -121,17 +125,39 @@ type Stats struct {
 	AddressClasses int `json:"addressClasses"`
 }
 
-// Matrix computes who can talk to whom at the given level.
+// Matrix computes who can talk to whom at the given level, with every edge
+// in memory; MatrixStream computes the edges while they are read.
 func (m *Model) Matrix(level Level) *Matrix {
+	s := m.MatrixStream(level)
+	out := s.Matrix
+	for e := range s.Edges() {
+		out.Edges = append(out.Edges, e)
+	}
+	out.Stats = s.Stats
+	return &out
+}
+
+// MatrixStream is a Matrix whose edges are computed as they are read, so
+// that its memory grows with nodes and classes, not with edges: the matrix
+// of 10,000 bare pods has millions of edges. Edges is nil; Stats.ClassPairs
+// is known once Edges has been read to the end.
+type MatrixStream struct {
+	Matrix
+	ev    *matrixEval
+	nodes []matrixNode
+}
+
+// MatrixStream computes the nodes and external access at the given level;
+// the edges come from Edges.
+func (m *Model) MatrixStream(level Level) *MatrixStream {
 	ci := m.classIndex()
 	ev := newMatrixEval(m, ci)
 	nodes := m.matrixNodes(level, ci)
 
-	out := &Matrix{Level: level, Options: m.opts, Nodes: make([]Node, len(nodes))}
+	out := Matrix{Level: level, Options: m.opts, Nodes: make([]Node, len(nodes))}
 	for i := range nodes {
 		out.Nodes[i] = nodes[i].Node
 	}
-	out.Edges = ev.edges(nodes)
 
 	// Nodes made of the same classes see the outside alike.
 	external := map[string]ExternalAccess{}
@@ -152,11 +178,21 @@ func (m *Model) Matrix(level Level) *Matrix {
 	out.Stats = Stats{
 		Pods:           len(m.pods),
 		Classes:        len(ci.classes),
-		ClassPairs:     ev.classPairs,
 		PodPairs:       len(m.pods) * (len(m.pods) - 1),
 		AddressClasses: len(ci.addrs.blocks),
 	}
-	return out
+	return &MatrixStream{Matrix: out, ev: ev, nodes: nodes}
+}
+
+// Edges yields the edges sorted by From then To, computing each source's
+// edges when it is reached. Reading it again computes them again.
+func (s *MatrixStream) Edges() iter.Seq[Edge] {
+	return func(yield func(Edge) bool) {
+		s.ev.classPairs = 0
+		if s.ev.edges(s.nodes, yield) {
+			s.Stats.ClassPairs = s.ev.classPairs
+		}
+	}
 }
 
 type matrixNode struct {
@@ -243,7 +279,7 @@ type matrixEval struct {
 func newMatrixEval(m *Model, ci *classIndex) *matrixEval {
 	ev := &matrixEval{m: m, ci: ci, tbl: newPortSetTable(), rulePorts: map[[2]int]uint32{},
 		staticPorts: make([]uint32, m.ruleCount), ruleClasses: make([][]int32, m.ruleCount), ruleKnown: make([]bool, m.ruleCount)}
-	for _, d := range []dir{ingress, egress} {
+	for _, d := range []Dir{ingress, egress} {
 		ev.profile[d] = make([]int, len(ci.classes))
 		byKey := map[string]int{}
 		for c := range ci.classes {
@@ -280,7 +316,7 @@ func newMatrixEval(m *Model, ci *classIndex) *matrixEval {
 
 // classRow computes, for the rules of pols in direction d, the ports
 // allowed with each class as the far end.
-func (ev *matrixEval) classRow(d dir, pols []int, subjectNamed int) []uint32 {
+func (ev *matrixEval) classRow(d Dir, pols []int, subjectNamed int) []uint32 {
 	return ev.classRowExcept(d, pols, subjectNamed, noRule)
 }
 
@@ -291,7 +327,7 @@ type ruleID struct{ policy, rule int }
 var noRule = ruleID{-1, -1}
 
 // classRowExcept is classRow without one rule, to see whether it matters.
-func (ev *matrixEval) classRowExcept(d dir, pols []int, subjectNamed int, except ruleID) []uint32 {
+func (ev *matrixEval) classRowExcept(d Dir, pols []int, subjectNamed int, except ruleID) []uint32 {
 	row := make([]uint32, len(ev.ci.classes))
 	for _, pi := range pols {
 		pol := &ev.m.policies[pi]
@@ -342,12 +378,12 @@ func ruleMatchesClass(r *rule, cl *podClass) bool {
 
 // addrRow computes, for the rules of pols in direction d, the ports allowed
 // with each address class as the far end.
-func (ev *matrixEval) addrRow(d dir, pols []int, subjectNamed int) []uint32 {
+func (ev *matrixEval) addrRow(d Dir, pols []int, subjectNamed int) []uint32 {
 	return ev.addrRowExcept(d, pols, subjectNamed, noRule)
 }
 
 // addrRowExcept is addrRow without one rule.
-func (ev *matrixEval) addrRowExcept(d dir, pols []int, subjectNamed int, except ruleID) []uint32 {
+func (ev *matrixEval) addrRowExcept(d Dir, pols []int, subjectNamed int, except ruleID) []uint32 {
 	addrBlocks := ev.ci.addrs.blocks
 	row := make([]uint32, len(addrBlocks))
 	named := subjectNamed
@@ -429,14 +465,17 @@ func (ev *matrixEval) pair(s, d int) uint32 {
 	return ev.tbl.intersect(out, in)
 }
 
-// edges computes the matrix's edges, sorted by From then To.
+// edges yields the matrix's edges, sorted by From then To, until yield
+// returns false; it reports whether it reached the end.
 //
 // A node's edges depend only on its shape: its classes, and for each
 // whether it holds one pod or several (which matters only for the node's
 // traffic to itself). So edge values are computed once per pair of shapes,
 // and each node visits only the nodes of shapes it reaches: the cost grows
-// with shapes and edges, not with the square of the nodes.
-func (ev *matrixEval) edges(nodes []matrixNode) []Edge {
+// with shapes and edges, not with the square of the nodes. Nothing grows
+// with the edges: a shape's row of values is kept while rows fit in
+// maxDensePairs entries, and the nodes a source reaches are a bitset.
+func (ev *matrixEval) edges(nodes []matrixNode, yield func(Edge) bool) bool {
 	var shapes [][]member // members with pods capped at 2
 	var shapeNodes [][]int
 	nodeShape := make([]int, len(nodes))
@@ -475,52 +514,65 @@ func (ev *matrixEval) edges(nodes []matrixNode) []Edge {
 		return id
 	}
 
-	byFrom := make([][]Edge, len(nodes))
-	row := make([]uint32, len(shapes))
-	total := 0
-	for sa := range shapes {
-		var targets []int
+	// shapeRow is what a source shape sends to each shape, and to a node of
+	// its own shape that is the source itself (self).
+	type shapeRow struct {
+		to   []uint32
+		self uint32
+	}
+	rows := map[int]*shapeRow{}
+	rowOf := func(sa int) *shapeRow {
+		if r, ok := rows[sa]; ok {
+			return r
+		}
+		if (len(rows)+1)*len(shapes) > maxDensePairs {
+			clear(rows) // nodes are sorted by namespace, and so mostly grouped by shape
+		}
+		r := &shapeRow{to: make([]uint32, len(shapes)), self: noPortsID}
 		for sb := range shapes {
-			if sb == sa && len(shapeNodes[sa]) == 1 {
-				row[sb] = value(sa, sb, true) // the only node of the shape is the source itself
-			} else {
-				row[sb] = value(sa, sb, false)
+			// When the shape has one node, that node is the source itself.
+			r.to[sb] = value(sa, sb, sb == sa && len(shapeNodes[sa]) == 1)
+		}
+		if r.to[sa] != noPortsID {
+			r.self = value(sa, sa, true)
+		}
+		rows[sa] = r
+		return r
+	}
+
+	reached := newBitset(len(nodes))
+	last := -1
+	for a := range nodes {
+		sa := nodeShape[a]
+		r := rowOf(sa)
+		if sa != last {
+			clear(reached)
+			for sb, id := range r.to {
+				if id != noPortsID {
+					for _, b := range shapeNodes[sb] {
+						reached.set(b)
+					}
+				}
 			}
-			if row[sb] != noPortsID {
-				targets = append(targets, sb)
-			}
+			last = sa
 		}
-		self := noPortsID
-		if row[sa] != noPortsID {
-			self = value(sa, sa, true)
-		}
-		var reached []int
-		for _, sb := range targets {
-			reached = append(reached, shapeNodes[sb]...)
-		}
-		if len(targets) > 1 {
-			slices.Sort(reached)
-		}
-		for _, a := range shapeNodes[sa] {
-			edges := make([]Edge, 0, len(reached))
-			for _, b := range reached {
-				id := row[nodeShape[b]]
+		for w, word := range reached {
+			for word != 0 {
+				b := w*64 + bits.TrailingZeros64(word)
+				word &= word - 1
+				id := r.to[nodeShape[b]]
 				if b == a {
-					if id = self; id == noPortsID {
+					if id = r.self; id == noPortsID {
 						continue
 					}
 				}
-				edges = append(edges, Edge{From: a, To: b, Ports: ev.tbl.sets[id]})
+				if !yield(Edge{From: a, To: b, Ports: ev.tbl.sets[id], PortsKey: id}) {
+					return false
+				}
 			}
-			byFrom[a] = edges
-			total += len(edges)
 		}
 	}
-	out := make([]Edge, 0, total)
-	for _, edges := range byFrom {
-		out = append(out, edges...)
-	}
-	return out
+	return true
 }
 
 // maxDensePairs bounds the class-pair cache: 4M entries, 16 MiB.
@@ -553,7 +605,7 @@ func (ev *matrixEval) cachedPairs() func(s, d int) uint32 {
 
 // external computes a node's access to and from addresses.
 func (ev *matrixEval) external(members []member) ExternalAccess {
-	side := func(d dir) []CIDRPorts {
+	side := func(d Dir) []CIDRPorts {
 		perAddr := make([]uint32, len(ev.ci.addrs.blocks))
 		for a := range perAddr {
 			id := noPortsID
