@@ -113,6 +113,7 @@ func FromFiles(opts FileOptions) (*Snapshot, error) {
 	}
 	snap.setAsideFinishedPods()
 	snap.synthesiseNamespaces()
+	snap.noteOutside()
 	snap.Sort()
 	return snap, nil
 }
@@ -266,6 +267,8 @@ func (d *decoder) add(file string, doc document, obj runtime.Object) error {
 		if d.inScope(&o.ObjectMeta) {
 			return addUnique(d, &d.snap.Policies, "NetworkPolicy", o.Namespace, o.Name, *o, origin)
 		}
+	case *metav1.PartialObjectMetadata: // a policy kind outside the model (outside.go)
+		d.addOutside(o)
 	case *tierDecoded, *corev1.Node: // tiers.go
 		d.addTierOrNode(file, doc, o)
 	default:
