@@ -80,8 +80,8 @@ func (o *InventoryOptions) contextNames() ([]string, error) {
 	if !o.AllContexts && !strings.Contains(given, ",") {
 		return nil, nil
 	}
-	if len(o.Filenames) > 0 {
-		return nil, usageErrorf("--all-contexts and a list of contexts read clusters; they cannot be used with -f")
+	if len(o.Filenames) > 0 || o.Kustomize != "" {
+		return nil, usageErrorf("--all-contexts and a list of contexts read clusters; they cannot be used with -f or -k")
 	}
 	if o.AllContexts && given != "" {
 		return nil, usageErrorf("--all-contexts and --context %q cannot be used together", given)

@@ -35,6 +35,8 @@ type InventoryOptions struct {
 	AllNamespaces bool
 	Filenames     []string
 	Recursive     bool
+	// Kustomize is a kustomization folder (-k), rendered as kubectl apply -k does.
+	Kustomize string
 	// AllowDuplicates is "" (differing duplicates are an error) or "last".
 	AllowDuplicates string
 	AllowEmpty      bool
@@ -76,6 +78,7 @@ func (o *InventoryOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "look at all namespaces (the default unless -n is given)")
 	fs.StringArrayVarP(&o.Filenames, "filename", "f", nil, "read manifests from files, folders or - (stdin) instead of the cluster; repeatable")
 	fs.BoolVarP(&o.Recursive, "recursive", "R", false, "read folders given with -f recursively")
+	fs.StringVarP(&o.Kustomize, "kustomize", "k", "", "read the objects a kustomization folder renders, as kubectl apply -k does, instead of the cluster")
 	fs.StringVar(&o.AllowDuplicates, "allow-duplicates", "", "with -f, what to do with two different objects of one kind, namespace and name: by default an error; 'last' keeps the last, as kubectl apply would")
 	fs.BoolVar(&o.AllowEmpty, "allow-empty", false, "with -f, accept manifests that hold no objects at all (by default an error)")
 	fs.Int64Var(&o.ChunkSize, "chunk-size", o.ChunkSize, "list objects from the API server in pages of this size (0: no paging)")
@@ -125,6 +128,9 @@ func (o *InventoryOptions) Validate() error {
 	if o.AllNamespaces && o.namespace() != "" {
 		return usageErrorf("-A/--all-namespaces and -n/--namespace %q cannot be used together", o.namespace())
 	}
+	if o.Kustomize != "" && len(o.Filenames) > 0 {
+		return usageErrorf("only one of -f or -k can be given")
+	}
 	if o.AllowDuplicates != "" && o.AllowDuplicates != "last" {
 		return usageErrorf("--allow-duplicates must be 'last', got %q", o.AllowDuplicates)
 	}
@@ -161,8 +167,9 @@ func (o *InventoryOptions) Load(ctx context.Context) (*inventory.Snapshot, error
 }
 
 func (o *InventoryOptions) load(ctx context.Context) (*inventory.Snapshot, error) {
-	if len(o.Filenames) > 0 {
+	if len(o.Filenames) > 0 || o.Kustomize != "" {
 		snap, err := inventory.FromFiles(inventory.FileOptions{
+			Kustomize:  o.Kustomize,
 			Paths:      o.Filenames,
 			Recursive:  o.Recursive,
 			Namespace:  o.namespace(),

@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/cli-runtime/pkg/resource"
 )
 
 // FileOptions say which manifests to read.
@@ -31,6 +33,9 @@ type FileOptions struct {
 	// and name the one read, as kubectl apply leaves it, with a warning;
 	// without it such differing duplicates are an error (DuplicateError).
 	LastWins bool
+	// Kustomize is a kustomization folder, rendered as kubectl apply -k
+	// renders it (the kustomize that cli-runtime bundles), instead of Paths.
+	Kustomize string
 	// AllowEmpty accepts input that holds no objects at all; without it
 	// that is an error (ErrEmpty).
 	AllowEmpty bool
@@ -73,6 +78,12 @@ func FromFiles(opts FileOptions) (*Snapshot, error) {
 		return nil, err
 	}
 	d := &decoder{snap: snap, namespace: opts.Namespace, skipped: map[string]int{}, lastWins: opts.LastWins, index: map[string]int{}}
+	if opts.Kustomize != "" {
+		snap.Source.Files = append(snap.Source.Files, opts.Kustomize)
+		if err := d.kustomize(opts.Kustomize); err != nil {
+			return nil, err
+		}
+	}
 	for _, f := range files {
 		snap.Source.Files = append(snap.Source.Files, f)
 		var data []byte
@@ -382,4 +393,30 @@ func itemLines(doc document) []int {
 		}
 	}
 	return out
+}
+
+// kustomize renders a kustomization with cli-runtime's resource builder, as
+// kubectl apply -k does, and reads the objects it gives. Their origin is the
+// folder (kustomize keeps no line numbers).
+func (d *decoder) kustomize(dir string) error {
+	infos, err := resource.NewLocalBuilder().Unstructured().
+		FilenameParam(false, &resource.FilenameOptions{Kustomize: dir}).
+		Flatten().Do().Infos()
+	if err != nil {
+		return fmt.Errorf("kustomize %s: %w", dir, err)
+	}
+	for i, info := range infos {
+		data, err := json.Marshal(info.Object)
+		if err != nil {
+			return fmt.Errorf("kustomize %s: object %d: %w", dir, i, err)
+		}
+		o, _, err := scanJSON(data, 0, false)
+		if err != nil {
+			return fmt.Errorf("kustomize %s: object %d: %w", dir, i, err)
+		}
+		if err := d.addDecoded(dir, document{index: i}, decodeScanned(data, o, 0)); err != nil {
+			return fmt.Errorf("kustomize %s: object %d (%s %s): %w", dir, i, info.Object.GetObjectKind().GroupVersionKind().Kind, info.Name, err)
+		}
+	}
+	return nil
 }

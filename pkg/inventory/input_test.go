@@ -95,3 +95,18 @@ func TestEmptyInput(t *testing.T) {
 		t.Errorf("a ConfigMap: %v", err)
 	}
 }
+
+// TestKustomize: -k renders the overlay as kubectl apply -k would apply it.
+func TestKustomize(t *testing.T) {
+	snap, err := FromFiles(FileOptions{Kustomize: "testdata/kustomize/overlay"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns, _, pols := names(snap)
+	if strings.Join(ns, ",") != "prod" || strings.Join(pols, ",") != "prod/prod-web" {
+		t.Fatalf("got namespaces %v and policies %v, want prod and prod/prod-web", ns, pols)
+	}
+	if got := snap.Origins[OriginKey("NetworkPolicy", "prod", "prod-web")].File; got != "testdata/kustomize/overlay" {
+		t.Errorf("got origin %q", got)
+	}
+}
