@@ -284,7 +284,7 @@ func refTierEvaluate(snap *inventory.Snapshot, ipBlockMatchesPods bool, src, dst
 }
 
 func newRefTierCtx(snap *inventory.Snapshot) *refTierCtx {
-	c := &refTierCtx{Snapshot: snap, nsLabels: map[string]map[string]string{}}
+	c := &refTierCtx{Snapshot: snap, nsLabels: map[string]map[string]string{}, selected: map[refSelectKey][]refTierPolicy{}}
 	c.admin, c.baseline = refTiers(snap)
 	return c
 }
@@ -302,7 +302,7 @@ func refTierSide(snap *refTierCtx, ipBlockMatchesPods bool, admin, baseline []re
 		return outcomes{allow: true}
 	}
 	var out outcomes
-	np := refSideOf(snap.Snapshot, ipBlockMatchesPods, direction, subject, other, dst, self, port, proto)
+	var np *refSide // only when the Admin tier leaves the decision
 	for _, a := range refTierOutcomes(snap, admin, direction, subject, other, dst, port, proto).list() {
 		switch a {
 		case refAccept:
@@ -310,6 +310,10 @@ func refTierSide(snap *refTierCtx, ipBlockMatchesPods bool, admin, baseline []re
 		case refDeny:
 			out.deny = true
 		default: // Pass or no match: the NetworkPolicy tier, then Baseline
+			if np == nil {
+				side := refSideOf(snap.Snapshot, ipBlockMatchesPods, direction, subject, other, dst, self, port, proto)
+				np = &side
+			}
 			if np.isolated {
 				out.allow = out.allow || np.allowed
 				out.deny = out.deny || !np.allowed
@@ -330,13 +334,7 @@ func refTierSide(snap *refTierCtx, ipBlockMatchesPods bool, admin, baseline []re
 // refTierOutcomes returns every action the tier may take: the policies that
 // select subject, by priority, every order of equal priorities tried.
 func refTierOutcomes(snap *refTierCtx, tier []refTierPolicy, direction string, subject, other, dst refEnd, port int32, proto string) actionSet {
-	var selecting []refTierPolicy
-	for _, p := range tier {
-		if refSubjectSelects(snap, p.subject, subject.pod) {
-			selecting = append(selecting, p)
-		}
-	}
-	sort.SliceStable(selecting, func(i, j int) bool { return selecting[i].priority < selecting[j].priority })
+	selecting := snap.selecting(tier, subject.pod)
 	// Each policy's own possible results, rules in order.
 	results := make([]actionSet, len(selecting))
 	for i, p := range selecting {
@@ -452,6 +450,33 @@ type refTierCtx struct {
 	*inventory.Snapshot
 	admin, baseline []refTierPolicy
 	nsLabels        map[string]map[string]string
+	selected        map[refSelectKey][]refTierPolicy
+}
+
+// selecting returns the policies of a tier whose subject selects pod, by
+// priority (stable: equal priorities keep their order), remembered per pod.
+func (c *refTierCtx) selecting(tier []refTierPolicy, pod *corev1.Pod) []refTierPolicy {
+	if len(tier) == 0 {
+		return nil
+	}
+	key := refSelectKey{pod, len(c.admin) > 0 && &tier[0] == &c.admin[0]}
+	if got, ok := c.selected[key]; ok {
+		return got
+	}
+	var out []refTierPolicy
+	for _, p := range tier {
+		if refSubjectSelects(c, p.subject, pod) {
+			out = append(out, p)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].priority < out[j].priority })
+	c.selected[key] = out
+	return out
+}
+
+type refSelectKey struct {
+	pod   *corev1.Pod
+	admin bool
 }
 
 func (c *refTierCtx) namespaceLabels(name string) map[string]string {
