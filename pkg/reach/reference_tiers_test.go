@@ -284,7 +284,7 @@ func refTierEvaluate(snap *inventory.Snapshot, ipBlockMatchesPods bool, src, dst
 }
 
 func newRefTierCtx(snap *inventory.Snapshot) *refTierCtx {
-	c := &refTierCtx{Snapshot: snap, nsLabels: map[string]map[string]string{}, selected: map[refSelectKey][]refTierPolicy{}}
+	c := &refTierCtx{Snapshot: snap, nsLabels: map[string]map[string]string{}, selected: map[refSelectKey][]refTierPolicy{}, peers: map[refPeersKey][2]bool{}}
 	c.admin, c.baseline = refTiers(snap)
 	return c
 }
@@ -415,7 +415,8 @@ func refPermutations(xs []int) [][]int {
 // decides.
 func refPolicyOutcomes(snap *refTierCtx, rules []refTierRule, direction string, other, dst refEnd, port int32, proto string) actionSet {
 	var out actionSet
-	for _, r := range rules {
+	for i := range rules {
+		r := &rules[i]
 		failClosed := slices.ContainsFunc(r.peers, func(p refTierPeer) bool { return p.empty })
 		if failClosed {
 			if r.action == refAccept {
@@ -426,15 +427,7 @@ func refPolicyOutcomes(snap *refTierCtx, rules []refTierRule, direction string, 
 		if !refTierPortsMatch(r.ports, dst, port, proto) {
 			continue
 		}
-		yes, maybe := false, false
-		for _, p := range r.peers {
-			switch refTierPeerMatches(snap, p, other) {
-			case matchYes:
-				yes = true
-			case matchMaybe:
-				maybe = true
-			}
-		}
+		yes, maybe := snap.peersMatch(r, other)
 		if yes {
 			return out.with(r.action)
 		}
@@ -445,12 +438,39 @@ func refPolicyOutcomes(snap *refTierCtx, rules []refTierRule, direction string, 
 	return out.with(refNoMatch)
 }
 
-// refTierCtx is the snapshot with its namespaces' labels at hand.
+// refTierCtx is the snapshot with what the evaluation of one connection
+// after another asks again and again at hand: namespaces' labels, the
+// policies selecting a pod, whether a rule's peers match an endpoint.
 type refTierCtx struct {
 	*inventory.Snapshot
 	admin, baseline []refTierPolicy
 	nsLabels        map[string]map[string]string
 	selected        map[refSelectKey][]refTierPolicy
+	peers           map[refPeersKey][2]bool
+}
+
+type refPeersKey struct {
+	rule *refTierRule
+	pod  *corev1.Pod
+	ip   string
+}
+
+// peersMatch: some peer of the rule matches other (yes), or may (maybe).
+func (c *refTierCtx) peersMatch(r *refTierRule, other refEnd) (yes, maybe bool) {
+	key := refPeersKey{r, other.pod, other.ip}
+	if got, ok := c.peers[key]; ok {
+		return got[0], got[1]
+	}
+	for _, p := range r.peers {
+		switch refTierPeerMatches(c, p, other) {
+		case matchYes:
+			yes = true
+		case matchMaybe:
+			maybe = true
+		}
+	}
+	c.peers[key] = [2]bool{yes, maybe}
+	return yes, maybe
 }
 
 // selecting returns the policies of a tier whose subject selects pod, by
