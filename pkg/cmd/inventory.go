@@ -19,6 +19,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/inventory"
@@ -173,12 +174,17 @@ func (o *InventoryOptions) load(ctx context.Context) (*inventory.Snapshot, error
 	if err != nil {
 		return nil, o.kubeconfigError(err)
 	}
+	md, err := o.metadataClient()
+	if err != nil {
+		return nil, o.kubeconfigError(err)
+	}
 	snap, err := inventory.FromCluster(ctx, cs, inventory.ClusterOptions{
 		Namespace: o.namespace(),
 		ChunkSize: o.ChunkSize,
 		Context:   contextName,
 		Server:    server,
 		Progress:  o.progress,
+		Metadata:  md,
 	})
 	if err != nil {
 		return nil, clusterError(err, contextName, server)
@@ -241,6 +247,18 @@ func (o *InventoryOptions) clientset() (kubernetes.Interface, error) {
 	cfg.QPS, cfg.Burst = 50, 100
 	cfg.UserAgent = "kubectl-netaudit"
 	return kubernetes.NewForConfig(cfg)
+}
+
+// metadataClient lists objects of any kind by their metadata only: enough
+// to count the policies of kinds outside the model.
+func (o *InventoryOptions) metadataClient() (metadata.Interface, error) {
+	cfg, err := o.ConfigFlags.ToRESTConfig()
+	if err != nil {
+		return nil, err
+	}
+	cfg.QPS, cfg.Burst = 50, 100
+	cfg.UserAgent = "kubectl-netaudit"
+	return metadata.NewForConfig(cfg)
 }
 
 // kubeconfigError explains a kubeconfig that cannot be used.

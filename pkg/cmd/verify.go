@@ -130,7 +130,8 @@ func (o *VerifyOptions) Run(c *cobra.Command) error {
 }
 
 func (o *VerifyOptions) verify(snap *inventory.Snapshot, model *reach.Model, exps []report.Expectation) (*report.VerifyReport, error) {
-	rep := &report.VerifyReport{APIVersion: report.APIVersion, Kind: "VerifyReport", Source: snap.Source, Results: []report.VerifyResult{}}
+	rep := &report.VerifyReport{APIVersion: report.APIVersion, Kind: "VerifyReport", Source: snap.Source, Results: []report.VerifyResult{},
+		Assumptions: append([]inventory.Assumption{}, snap.Assumptions...)}
 	var bad []string
 	for i, e := range exps {
 		from, err1 := snap.Resolve(e.From)

@@ -72,6 +72,9 @@ func decodeJSON(jsonData []byte) decoded {
 // apiVersion and kind a second time; anything else goes through the
 // deserializer itself, so errors read the same.
 func decodeTyped(data []byte, tm metav1.TypeMeta) (k8sruntime.Object, error) {
+	if _, ok := outsideKind(tm.APIVersion, tm.Kind); ok {
+		return decodeOutside(data, tm)
+	}
 	if obj, ok, err := decodeTier(data, tm); ok { // tiers.go
 		return obj, err
 	}

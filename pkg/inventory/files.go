@@ -82,6 +82,7 @@ func FromFiles(opts FileOptions) (*Snapshot, error) {
 		snap.Warnings = append(snap.Warnings, fmt.Sprintf("skipped %d pod(s) and policies outside namespace %q", d.outside, opts.Namespace))
 	}
 	snap.synthesiseNamespaces()
+	snap.noteOutside()
 	snap.Sort()
 	return snap, nil
 }
@@ -267,6 +268,8 @@ func (d *decoder) add(file string, doc document, obj runtime.Object) error {
 			d.snap.Policies = append(d.snap.Policies, *o)
 			d.snap.Origins[OriginKey("NetworkPolicy", o.Namespace, o.Name)] = Origin{File: file, Document: doc.index, Line: doc.line}
 		}
+	case *metav1.PartialObjectMetadata: // a policy kind outside the model (outside.go)
+		d.addOutside(o)
 	case *tierDecoded, *corev1.Node: // tiers.go
 		d.addTierOrNode(file, doc, o)
 	case *corev1.List, *metav1.List:

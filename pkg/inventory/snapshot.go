@@ -7,6 +7,7 @@ package inventory
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -55,6 +56,13 @@ type Snapshot struct {
 	// says whether they were (without them such peers are outside the model).
 	Nodes      []corev1.Node
 	NodesKnown bool
+	// OutsidePolicies count the policies of network plugins' own kinds
+	// (Cilium, Calico, Antrea, MultiNetworkPolicy) per kind and namespace:
+	// they decide traffic too, but the engine does not model them.
+	OutsidePolicies []OutsidePolicies
+	// Assumptions are what the verdicts assume or leave out; every report
+	// lists them (see Assumption).
+	Assumptions []Assumption
 	// Warnings are recoverable oddities (skipped kinds, synthesised
 	// namespaces, namespaces that could not be listed, ...), one line each.
 	Warnings []string
@@ -147,6 +155,26 @@ func (s *Snapshot) synthesiseNamespaces() {
 		s.Namespaces = append(s.Namespaces, SynthesisedNamespace(name))
 		s.Warnings = append(s.Warnings, fmt.Sprintf("namespace %q is used but not defined; assuming it has only the label %s=%s", name, corev1.LabelMetadataName, name))
 	}
+	if len(missing) > 0 {
+		s.Assume(AssumptionSynthesisedNamespaces, fmt.Sprintf("%s used but not defined %s assumed to carry only the label %s: %s",
+			plural(len(missing), "namespace"), map[bool]string{true: "is", false: "are"}[len(missing) == 1], corev1.LabelMetadataName, shortList(missing, 5)))
+	}
+}
+
+// plural renders "1 namespace", "2 namespaces".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// shortList joins up to max items and says how many more there are.
+func shortList(items []string, max int) string {
+	if len(items) <= max {
+		return strings.Join(items, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(items[:max], ", "), len(items)-max)
 }
 
 // SynthesisedNamespace is a namespace known only by name, labelled as the
