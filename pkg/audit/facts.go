@@ -31,7 +31,7 @@ func (f *facts) inScope(ns string) bool { return f.scope[ns] }
 func podKey(p *corev1.Pod) string { return p.Namespace + "/" + p.Name }
 
 func refOf(np *networkingv1.NetworkPolicy) reach.PolicyRef {
-	return reach.PolicyRef{Namespace: np.Namespace, Name: np.Name}
+	return reach.NetworkPolicyRef(np.Namespace, np.Name)
 }
 
 func gatherFacts(in *Input) *facts {

@@ -91,6 +91,7 @@ func NewRootCommand(streams genericiooptions.IOStreams) *cobra.Command {
 		NewMatrixCommand(inv),
 		NewExplainCommand(inv),
 		NewVerifyCommand(inv),
+		NewDiffCommand(inv),
 		newChecksCommand(inv),
 		newVersionCommand(streams),
 		newCompletionCommand(streams),

@@ -41,7 +41,7 @@ type podClass struct {
 	// named indexes classIndex.named: the class's number for each of the
 	// model's namedRefs (0: the pod lacks it).
 	named int
-	// selectedBy lists, per dir, the policies selecting the class that
+	// selectedBy lists, per Dir, the policies selecting the class that
 	// isolate that direction; empty means not isolated.
 	selectedBy [2][]int
 }

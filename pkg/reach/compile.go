@@ -55,44 +55,163 @@ type Model struct {
 	classes     *classIndex
 }
 
-// PolicyRef names a NetworkPolicy.
+// Policy kinds the model compiles.
+const (
+	KindNetworkPolicy              = "NetworkPolicy"
+	KindClusterNetworkPolicy       = "ClusterNetworkPolicy"
+	KindAdminNetworkPolicy         = "AdminNetworkPolicy"
+	KindBaselineAdminNetworkPolicy = "BaselineAdminNetworkPolicy"
+)
+
+// PolicyRef names a policy of any kind. Namespace is empty for the
+// cluster-scoped kinds.
 type PolicyRef struct {
+	Kind      string `json:"kind"`
 	Namespace string `json:"namespace"`
 	Name      string `json:"name"`
 }
 
-// String renders "ns/name".
-func (r PolicyRef) String() string { return r.Namespace + "/" + r.Name }
+// NetworkPolicyRef names a NetworkPolicy.
+func NetworkPolicyRef(namespace, name string) PolicyRef {
+	return PolicyRef{Kind: KindNetworkPolicy, Namespace: namespace, Name: name}
+}
+
+// String renders "ns/name" for a NetworkPolicy and "cnp/name", "anp/name"
+// or "banp/name" for the cluster-scoped kinds.
+func (r PolicyRef) String() string {
+	switch r.Kind {
+	case KindClusterNetworkPolicy:
+		return "cnp/" + r.Name
+	case KindAdminNetworkPolicy:
+		return "anp/" + r.Name
+	case KindBaselineAdminNetworkPolicy:
+		return "banp/" + r.Name
+	}
+	return r.Namespace + "/" + r.Name
+}
 
 func (r PolicyRef) less(o PolicyRef) bool {
+	if r.Kind != o.Kind {
+		return kindOrder(r.Kind) < kindOrder(o.Kind)
+	}
 	if r.Namespace != o.Namespace {
 		return r.Namespace < o.Namespace
 	}
 	return r.Name < o.Name
 }
 
-// dir is a direction of traffic relative to the pod a policy selects.
-type dir int
+func kindOrder(kind string) int {
+	switch kind {
+	case KindClusterNetworkPolicy:
+		return 1
+	case KindAdminNetworkPolicy:
+		return 2
+	case KindBaselineAdminNetworkPolicy:
+		return 3
+	}
+	return 0
+}
+
+// Dir is a direction of traffic relative to the pod a policy selects.
+type Dir int
 
 const (
-	ingress dir = iota
+	ingress Dir = iota
 	egress
 )
 
+// Ingress and Egress are the two directions a policy rule can govern.
+const (
+	Ingress = ingress
+	Egress  = egress
+)
+
+// String renders "ingress" or "egress".
+func (d Dir) String() string {
+	if d == egress {
+		return "egress"
+	}
+	return "ingress"
+}
+
+// Tier orders policies: the Admin tier first, then NetworkPolicy, then the
+// Baseline tier; within the cluster-wide tiers, ascending priority.
+type Tier int
+
+const (
+	TierAdmin Tier = iota
+	TierNetworkPolicy
+	TierBaseline
+)
+
+// String renders "Admin", "NetworkPolicy" or "Baseline".
+func (t Tier) String() string {
+	switch t {
+	case TierAdmin:
+		return "Admin"
+	case TierBaseline:
+		return "Baseline"
+	}
+	return "NetworkPolicy"
+}
+
+// MarshalText makes a Tier read as its name in JSON and YAML.
+func (t Tier) MarshalText() ([]byte, error) { return []byte(t.String()), nil }
+
+// Action is what a rule does with the traffic it matches. NetworkPolicy
+// rules only allow; ClusterNetworkPolicy spells Allow "Accept".
+type Action string
+
+const (
+	ActionAllow Action = "Allow"
+	ActionDeny  Action = "Deny"
+	ActionPass  Action = "Pass"
+)
+
+// PeerKind says what a rule's peer selects.
+type PeerKind string
+
+const (
+	// PeerPods selects pods by namespace and pod selectors.
+	PeerPods PeerKind = "pods"
+	// PeerNamespaces selects every pod of the namespaces a selector matches.
+	PeerNamespaces PeerKind = "namespaces"
+	// PeerAddresses is an ipBlock or a networks CIDR.
+	PeerAddresses PeerKind = "addresses"
+	// PeerNodes selects the addresses of nodes by their labels.
+	PeerNodes PeerKind = "nodes"
+	// PeerOutside is a peer the model cannot decide from objects
+	// (domainNames); Peer.Outside says why.
+	PeerOutside PeerKind = "outside"
+)
+
 type policy struct {
-	ref      PolicyRef
+	ref        PolicyRef
+	apiVersion string
+	tier       Tier
+	priority   int32
+	// nsSel is nil for a NetworkPolicy, whose subject is in its own
+	// namespace; for the cluster-wide kinds it selects the namespaces of
+	// the subject.
+	nsSel labels.Selector
+	// selector selects the subject's pods; nil selects every pod.
 	selector labels.Selector
-	// isolates says, per dir, whether the effective policyTypes include it.
+	// isolates says, per Dir, whether the effective policyTypes include it;
+	// for the cluster-wide kinds, whether it has rules in that direction.
 	isolates [2]bool
-	// rules holds, per dir, the rules that count: rules of a direction the
-	// policy does not isolate are ignored, as the API says.
-	rules [2][]rule
+	// rules holds, per Dir, the rules that count, in spec order: rules of a
+	// direction a NetworkPolicy does not isolate are ignored, as the API
+	// says, and kept in inactive for the audit.
+	rules    [2][]rule
+	inactive [2][]rule
 }
 
 type rule struct {
-	id    int    // index over all rules of the model, for memoisation
-	index int    // position in spec.ingress or spec.egress
-	peers []peer // empty: every source or destination, in or out of the cluster
+	id     int    // index over all rules of the model, for memoisation
+	index  int    // position in spec.ingress or spec.egress
+	field  string // "spec.egress[2]"
+	action Action
+	peers  []peer // empty: every source or destination, in or out of the cluster
 	// ports empty: every port of every protocol.
 	ports []portMatch
 	// static is the union of the numeric and protocol-only ports; named
@@ -102,15 +221,26 @@ type rule struct {
 }
 
 type peer struct {
-	id    int    // index over all peers of the model, for class signatures
+	id    int // index over all peers of the model, for class signatures
+	kind  PeerKind
+	field string // "spec.ingress[0].from[1]"
 	text  string // for explanations
-	block int    // index into Model.blocks, or -1 for a selector peer
+	block int    // index into Model.blocks, or -1
 	// nsSel nil means the policy's own namespace; podSel nil means every pod
 	// of the selected namespaces.
 	nsSel, podSel labels.Selector
+	// nodeSel selects nodes for a PeerNodes peer.
+	nodeSel labels.Selector
+	// outside says why a PeerOutside peer (or a PeerNodes peer without Node
+	// objects) cannot be decided.
+	outside string
+	// seesPods says whether an address peer matches pod IPs whatever
+	// Options.IPBlockMatchesPods says (networks peers of the tiers do).
+	seesPods bool
 }
 
 type portMatch struct {
+	field string
 	proto Protocol
 	name  string    // a named port, resolved on the destination pod
 	r     PortRange // when name is empty
@@ -218,7 +348,7 @@ func (m *Model) namespaceLabels(name string) labels.Set {
 }
 
 func (m *Model) compilePolicy(np *networkingv1.NetworkPolicy, blockIDs map[string]int) (policy, error) {
-	pol := policy{ref: PolicyRef{np.Namespace, np.Name}}
+	pol := policy{ref: NetworkPolicyRef(np.Namespace, np.Name), apiVersion: "networking.k8s.io/v1", tier: TierNetworkPolicy}
 	var errs []error
 	sel, err := ParseSelector(&np.Spec.PodSelector, "spec.podSelector")
 	if err != nil {
@@ -238,6 +368,8 @@ func (m *Model) compilePolicy(np *networkingv1.NetworkPolicy, blockIDs map[strin
 		errs = append(errs, err)
 		if pol.isolates[ingress] {
 			pol.rules[ingress] = append(pol.rules[ingress], cr)
+		} else {
+			pol.inactive[ingress] = append(pol.inactive[ingress], cr)
 		}
 	}
 	for i, r := range np.Spec.Egress {
@@ -245,6 +377,8 @@ func (m *Model) compilePolicy(np *networkingv1.NetworkPolicy, blockIDs map[strin
 		errs = append(errs, err)
 		if pol.isolates[egress] {
 			pol.rules[egress] = append(pol.rules[egress], cr)
+		} else {
+			pol.inactive[egress] = append(pol.inactive[egress], cr)
 		}
 	}
 	return pol, errors.Join(errs...)
@@ -252,7 +386,7 @@ func (m *Model) compilePolicy(np *networkingv1.NetworkPolicy, blockIDs map[strin
 
 func (m *Model) compileRule(index int, peers []networkingv1.NetworkPolicyPeer, ports []networkingv1.NetworkPolicyPort,
 	field, peersField string, blockIDs map[string]int) (rule, error) {
-	r := rule{id: m.ruleCount, index: index}
+	r := rule{id: m.ruleCount, index: index, field: field, action: ActionAllow}
 	m.ruleCount++
 	var errs []error
 	for i := range peers {
@@ -265,6 +399,7 @@ func (m *Model) compileRule(index int, peers []networkingv1.NetworkPolicyPeer, p
 	}
 	for i := range ports {
 		pm, err := compilePort(&ports[i], fmt.Sprintf("%s.ports[%d]", field, i))
+		pm.field = fmt.Sprintf("%s.ports[%d]", field, i)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -280,9 +415,10 @@ func (m *Model) compileRule(index int, peers []networkingv1.NetworkPolicyPeer, p
 }
 
 func (m *Model) compilePeer(np *networkingv1.NetworkPolicyPeer, field string, blockIDs map[string]int) (peer, error) {
-	p := peer{id: m.peerCount, block: -1}
+	p := peer{id: m.peerCount, block: -1, field: field, kind: PeerPods}
 	m.peerCount++
 	if np.IPBlock != nil {
+		p.kind = PeerAddresses
 		if np.PodSelector != nil || np.NamespaceSelector != nil {
 			return p, fmt.Errorf("%s: ipBlock may not be combined with podSelector or namespaceSelector", field)
 		}

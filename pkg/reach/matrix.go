@@ -296,7 +296,7 @@ type matrixEval struct {
 func newMatrixEval(m *Model, ci *classIndex) *matrixEval {
 	ev := &matrixEval{m: m, ci: ci, tbl: newPortSetTable(), rulePorts: map[[2]int]uint32{},
 		staticPorts: make([]uint32, m.ruleCount), ruleClasses: make([][]int32, m.ruleCount), ruleKnown: make([]bool, m.ruleCount)}
-	for _, d := range []dir{ingress, egress} {
+	for _, d := range []Dir{ingress, egress} {
 		ev.profile[d] = make([]int, len(ci.classes))
 		byKey := map[string]int{}
 		for c := range ci.classes {
@@ -333,7 +333,7 @@ func newMatrixEval(m *Model, ci *classIndex) *matrixEval {
 
 // classRow computes, for the rules of pols in direction d, the ports
 // allowed with each class as the far end.
-func (ev *matrixEval) classRow(d dir, pols []int, subjectNamed int) []uint32 {
+func (ev *matrixEval) classRow(d Dir, pols []int, subjectNamed int) []uint32 {
 	return ev.classRowExcept(d, pols, subjectNamed, noRule)
 }
 
@@ -344,7 +344,7 @@ type ruleID struct{ policy, rule int }
 var noRule = ruleID{-1, -1}
 
 // classRowExcept is classRow without one rule, to see whether it matters.
-func (ev *matrixEval) classRowExcept(d dir, pols []int, subjectNamed int, except ruleID) []uint32 {
+func (ev *matrixEval) classRowExcept(d Dir, pols []int, subjectNamed int, except ruleID) []uint32 {
 	row := make([]uint32, len(ev.ci.classes))
 	for _, pi := range pols {
 		pol := &ev.m.policies[pi]
@@ -395,12 +395,12 @@ func ruleMatchesClass(r *rule, cl *podClass) bool {
 
 // addrRow computes, for the rules of pols in direction d, the ports allowed
 // with each address class as the far end.
-func (ev *matrixEval) addrRow(d dir, pols []int, subjectNamed int) []uint32 {
+func (ev *matrixEval) addrRow(d Dir, pols []int, subjectNamed int) []uint32 {
 	return ev.addrRowExcept(d, pols, subjectNamed, noRule)
 }
 
 // addrRowExcept is addrRow without one rule.
-func (ev *matrixEval) addrRowExcept(d dir, pols []int, subjectNamed int, except ruleID) []uint32 {
+func (ev *matrixEval) addrRowExcept(d Dir, pols []int, subjectNamed int, except ruleID) []uint32 {
 	addrBlocks := ev.ci.addrs.blocks
 	row := make([]uint32, len(addrBlocks))
 	named := subjectNamed
@@ -622,7 +622,7 @@ func (ev *matrixEval) cachedPairs() func(s, d int) uint32 {
 
 // external computes a node's access to and from addresses.
 func (ev *matrixEval) external(members []member) ExternalAccess {
-	side := func(d dir) []CIDRPorts {
+	side := func(d Dir) []CIDRPorts {
 		perAddr := make([]uint32, len(ev.ci.addrs.blocks))
 		for a := range perAddr {
 			id := noPortsID

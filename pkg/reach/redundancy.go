@@ -80,7 +80,7 @@ func (m *Model) Redundancy() Redundancy {
 		}
 		whole := true
 		for d := range classesOf {
-			whole = whole && ev.sameWithout(dir(d), classesOf[d][pi], pi, -1)
+			whole = whole && ev.sameWithout(Dir(d), classesOf[d][pi], pi, -1)
 		}
 		if whole {
 			out.Policies = append(out.Policies, pol.ref)
@@ -88,9 +88,9 @@ func (m *Model) Redundancy() Redundancy {
 		}
 		for d := range pol.rules {
 			for ri := range pol.rules[d] {
-				if ev.sameWithout(dir(d), classesOf[d][pi], pi, ri) {
+				if ev.sameWithout(Dir(d), classesOf[d][pi], pi, ri) {
 					name := "ingress"
-					if dir(d) == egress {
+					if Dir(d) == egress {
 						name = "egress"
 					}
 					out.Rules = append(out.Rules, RuleRef{Policy: pol.ref, Direction: name, Rule: pol.rules[d][ri].index})
@@ -105,7 +105,7 @@ func (m *Model) Redundancy() Redundancy {
 // classes stay the same without policy skip (or only without its rule
 // skipRule, when >= 0). Classes sharing an isolation profile share their
 // rows, so each profile's rows are computed once.
-func (ev *matrixEval) sameWithout(d dir, classes []int, skip, skipRule int) bool {
+func (ev *matrixEval) sameWithout(d Dir, classes []int, skip, skipRule int) bool {
 	var profiles []int
 	byProfile := map[int][]int{}
 	for _, c := range classes {
@@ -129,7 +129,7 @@ func (ev *matrixEval) sameWithout(d dir, classes []int, skip, skipRule int) bool
 
 // rowsWithout computes class c's rows in direction d without policy skip
 // (or its rule skipRule); open says no policy would isolate it any more.
-func (ev *matrixEval) rowsWithout(d dir, c, skip, skipRule int) (rows, addrs []uint32, open bool) {
+func (ev *matrixEval) rowsWithout(d Dir, c, skip, skipRule int) (rows, addrs []uint32, open bool) {
 	cl := &ev.ci.classes[c]
 	subjectNamed := -1
 	if d == ingress {
@@ -153,7 +153,7 @@ func (ev *matrixEval) rowsWithout(d dir, c, skip, skipRule int) (rows, addrs []u
 
 // sameRows says whether class c's rows in direction d equal the given ones
 // (or, when open, allow everything).
-func (ev *matrixEval) sameRows(d dir, c int, rows, addrs []uint32, open bool) bool {
+func (ev *matrixEval) sameRows(d Dir, c int, rows, addrs []uint32, open bool) bool {
 	cl := &ev.ci.classes[c]
 	p := ev.profile[d][c]
 	withRows, withAddrs := ev.rows[d][p], ev.ext[d][p]

@@ -153,7 +153,7 @@ func TestRedundancyIsExact(t *testing.T) {
 			}
 			for pi := range snap.Policies {
 				np := &snap.Policies[pi]
-				ref := reach.PolicyRef{Namespace: np.Namespace, Name: np.Name}
+				ref := reach.NetworkPolicyRef(np.Namespace, np.Name)
 				if len(m.SelectedPods(ref)) == 0 {
 					if reported[ref.String()] {
 						t.Fatalf("seed %d: %s selects no pod but is reported redundant", seed, ref)

@@ -130,7 +130,7 @@ func (m *Model) Verdict(src, dst Endpoint, port int32, proto Protocol) Verdict {
 
 // direction evaluates one side: subject is the pod whose policies apply,
 // other the far end, dst the end whose named ports count.
-func (m *Model) direction(d dir, subject, other, dst party, self bool, port int32, proto Protocol) Direction {
+func (m *Model) direction(d Dir, subject, other, dst party, self bool, port int32, proto Protocol) Direction {
 	out := Direction{Subject: subject.String(), Allowed: true}
 	switch {
 	case subject.pod == nil:

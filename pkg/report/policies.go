@@ -74,7 +74,7 @@ func NewPolicyInventory(snap *inventory.Snapshot, model *reach.Model) *PolicyInv
 	}
 	for i := range snap.Policies {
 		np := &snap.Policies[i]
-		pods := model.SelectedPods(reach.PolicyRef{Namespace: np.Namespace, Name: np.Name})
+		pods := model.SelectedPods(reach.NetworkPolicyRef(np.Namespace, np.Name))
 		ps := PolicySummary{
 			Namespace:    np.Namespace,
 			Name:         np.Name,

@@ -396,6 +396,9 @@ func DumpSnapshot(snap *inventory.Snapshot) string {
 	for i := range snap.Policies {
 		write(&snap.Policies[i])
 	}
+	for _, obj := range TierObjects(snap) {
+		write(obj)
+	}
 	return b.String()
 }
 

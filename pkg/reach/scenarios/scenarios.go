@@ -18,6 +18,8 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	npav1alpha1 "sigs.k8s.io/network-policy-api/apis/v1alpha1"
+	npav1beta1 "sigs.k8s.io/network-policy-api/apis/v1beta1"
 )
 
 // Scenario is one set of objects and the verdicts they must produce.
@@ -30,7 +32,14 @@ type Scenario struct {
 	Namespaces          []corev1.Namespace
 	Pods                []corev1.Pod
 	Policies            []networkingv1.NetworkPolicy
-	Expectations        []Expectation
+	// The cluster-wide tiers (tiers.go) and the Node objects their nodes
+	// peers match; NodesKnown says whether Nodes stand for all the nodes.
+	ClusterNetworkPolicies       []npav1beta1.ClusterNetworkPolicy
+	AdminNetworkPolicies         []npav1alpha1.AdminNetworkPolicy
+	BaselineAdminNetworkPolicies []npav1alpha1.BaselineAdminNetworkPolicy
+	Nodes                        []corev1.Node
+	NodesKnown                   bool
+	Expectations                 []Expectation
 
 	tables []table // the truth tables Expectations came from
 }
@@ -42,6 +51,9 @@ type Expectation struct {
 	Port     int32
 	Protocol string // TCP, UDP or SCTP
 	Allowed  bool
+	// Undefined: the API allows either outcome (equal priorities, or a peer
+	// outside the model); Allowed is then false.
+	Undefined bool
 }
 
 // String renders "x/a -> x/b 80/TCP allowed".
@@ -49,6 +61,9 @@ func (e Expectation) String() string {
 	verdict := "denied"
 	if e.Allowed {
 		verdict = "allowed"
+	}
+	if e.Undefined {
+		verdict = "undefined"
 	}
 	return fmt.Sprintf("%s -> %s %d/%s %s", e.From, e.To, e.Port, e.Protocol, verdict)
 }
@@ -250,9 +265,11 @@ func (t table) parse() ([]Expectation, error) {
 			switch cells[i] {
 			case ".", "X":
 				out = append(out, Expectation{From: cells[0], To: header[i], Port: t.port, Protocol: string(t.proto), Allowed: cells[i] == "."})
+			case "?": // either outcome (tiers.go)
+				out = append(out, Expectation{From: cells[0], To: header[i], Port: t.port, Protocol: string(t.proto), Undefined: true})
 			case "-":
 			default:
-				errs = append(errs, fmt.Errorf("%d/%s line %d: cell %q, want \".\", \"X\" or \"-\"", t.port, t.proto, n+2, cells[i]))
+				errs = append(errs, fmt.Errorf("%d/%s line %d: cell %q, want \".\", \"X\", \"?\" or \"-\"", t.port, t.proto, n+2, cells[i]))
 			}
 		}
 	}

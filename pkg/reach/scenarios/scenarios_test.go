@@ -10,7 +10,7 @@ import (
 // drop probes or name a pod that does not exist.
 func TestTablesAreWellFormed(t *testing.T) {
 	seen := map[string]bool{}
-	for _, s := range All() {
+	for _, s := range append(All(), Tiers()...) {
 		if seen[s.Name] {
 			t.Errorf("scenario name %q used twice", s.Name)
 		}
@@ -37,7 +37,7 @@ func TestTablesAreWellFormed(t *testing.T) {
 					t.Errorf("%s: %s: %v", s.Name, e, err)
 				}
 			}
-			if e.From == e.To && !e.Allowed {
+			if e.From == e.To && (!e.Allowed || e.Undefined) {
 				t.Errorf("%s: %s: a pod always reaches itself", s.Name, e)
 			}
 		}
@@ -46,7 +46,7 @@ func TestTablesAreWellFormed(t *testing.T) {
 
 // TestObjectsAreValid checks what the e2e suite needs to create the objects.
 func TestObjectsAreValid(t *testing.T) {
-	for _, s := range All() {
+	for _, s := range append(All(), Tiers()...) {
 		for _, p := range s.Pods {
 			if p.Kind != "Pod" || len(p.Spec.Containers) == 0 || p.Spec.Containers[0].Image == "" || p.Status.PodIP == "" {
 				t.Errorf("%s: pod %s/%s: got kind %q, %d containers, podIP %q; want a pod with an image and an IP",
@@ -56,6 +56,21 @@ func TestObjectsAreValid(t *testing.T) {
 		for _, np := range s.Policies {
 			if np.Kind != "NetworkPolicy" || np.Namespace == "" || np.Name == "" {
 				t.Errorf("%s: policy %s/%s: got kind %q, want a named NetworkPolicy", s.Name, np.Namespace, np.Name, np.Kind)
+			}
+		}
+		for _, p := range s.ClusterNetworkPolicies {
+			if p.Kind != "ClusterNetworkPolicy" || p.Name == "" || p.Namespace != "" || p.Spec.Tier == "" || (p.Spec.Subject.Namespaces == nil) == (p.Spec.Subject.Pods == nil) {
+				t.Errorf("%s: ClusterNetworkPolicy %q: got kind %q, tier %q, subject %+v; want a named, cluster-scoped policy with a tier and one subject", s.Name, p.Name, p.Kind, p.Spec.Tier, p.Spec.Subject)
+			}
+		}
+		for _, p := range s.AdminNetworkPolicies {
+			if p.Kind != "AdminNetworkPolicy" || p.Name == "" {
+				t.Errorf("%s: AdminNetworkPolicy %q: got kind %q", s.Name, p.Name, p.Kind)
+			}
+		}
+		for _, p := range s.BaselineAdminNetworkPolicies {
+			if p.Kind != "BaselineAdminNetworkPolicy" || p.Name != "default" {
+				t.Errorf("%s: BaselineAdminNetworkPolicy %q: got kind %q, want one named default", s.Name, p.Name, p.Kind)
 			}
 		}
 	}

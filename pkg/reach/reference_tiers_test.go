@@ -1,0 +1,571 @@
+package reach_test
+
+// The reference evaluator for the cluster-wide tiers of
+// sigs.k8s.io/network-policy-api, read off the API types' doc comments
+// (apis/v1beta1, apis/v1alpha1) one connection at a time. Like
+// reference_test.go it shares nothing with the engine: it walks the API
+// objects themselves, never the compiled model, and reuses only the NetworkPolicy
+// reference (refSideOf) for the middle tier.
+//
+// Per direction (egress on the source, ingress on the destination):
+//  1. Admin tier (ClusterNetworkPolicy tier Admin, AdminNetworkPolicy):
+//     policies by ascending priority, rules in order; the first rule that
+//     matches decides: Accept/Allow = allowed, Deny = denied, Pass = leave
+//     the tier.
+//  2. NetworkPolicy: if the pod is isolated in this direction, it decides.
+//  3. Baseline tier (ClusterNetworkPolicy tier Baseline,
+//     BaselineAdminNetworkPolicy): the same; Pass falls through.
+//  4. allowed.
+//
+// What the API leaves open becomes a set of possible outcomes instead of a
+// guess:
+//   - policies of one tier with equal priorities are tried in every order;
+//   - a domainNames peer (never a pod), or a nodes peer while the snapshot has
+//     no Node objects, may or may not match an address: both branches.
+//
+// Other readings, each written down here so a disagreement is a decision to
+// make, not a surprise:
+//   - subjects and pod peers never select hostNetwork pods; a hostNetwork pod
+//     is an address for networks, nodes and domainNames peers, like an
+//     ipBlock sees it; its own side is never evaluated;
+//   - networks peers match pod IPs always (the option IPBlockMatchesPods is
+//     about NetworkPolicy ipBlocks only);
+//   - traffic from a pod to itself is not subject to any policy;
+//   - a peer with no known field "fails closed": the whole rule matches
+//     nothing if it accepts, and becomes "deny everything" if it denies or
+//     passes;
+//   - named ports resolve on the destination pod's containers and sidecars,
+//     with the container port's own protocol; toward an address they match
+//     nothing.
+
+import (
+	"net"
+	"slices"
+	"sort"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	npav1alpha1 "sigs.k8s.io/network-policy-api/apis/v1alpha1"
+	npav1beta1 "sigs.k8s.io/network-policy-api/apis/v1beta1"
+
+	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/inventory"
+)
+
+// outcomes is the set of possible results: allowed, denied or both.
+type outcomes struct{ allow, deny bool }
+
+func (o outcomes) String() string {
+	switch {
+	case o.allow && o.deny:
+		return "undefined (allowed or denied)"
+	case o.allow:
+		return "allowed"
+	case o.deny:
+		return "denied"
+	}
+	return "no outcome"
+}
+
+// tierAction is what a tier decides for one connection in one direction;
+// refNoMatch means no rule of the tier matched.
+type tierAction int
+
+const (
+	refNoMatch tierAction = iota
+	refAccept
+	refDeny
+	refPass
+)
+
+type refTierPeer struct {
+	namespaces *metav1.LabelSelector // namespaces peer
+	pods       *npav1beta1.NamespacedPod
+	nodes      *metav1.LabelSelector
+	networks   []string
+	domains    bool // a domainNames peer: may match any address
+	empty      bool // no field this version knows
+}
+
+type refTierPort struct {
+	proto      string // TCP, UDP, SCTP; "" with named
+	all        bool   // every port of proto
+	from, to   int32
+	named      string
+	namedValid bool
+}
+
+type refTierRule struct {
+	action tierAction
+	peers  []refTierPeer
+	ports  []refTierPort // nil = all traffic
+}
+
+type refTierPolicy struct {
+	name     string // Kind/name
+	priority int32
+	subject  npav1beta1.ClusterNetworkPolicySubject
+	ingress  []refTierRule
+	egress   []refTierRule
+}
+
+// refTiers reads the snapshot's tier objects as they are written.
+func refTiers(snap *inventory.Snapshot) (admin, baseline []refTierPolicy) {
+	for _, p := range snap.ClusterNetworkPolicies {
+		rp := refTierPolicy{name: "ClusterNetworkPolicy/" + p.Name, priority: p.Spec.Priority, subject: p.Spec.Subject}
+		for _, r := range p.Spec.Ingress {
+			rule := refTierRule{action: refBetaAction(r.Action), ports: refBetaPorts(r.Protocols)}
+			for _, peer := range r.From {
+				rule.peers = append(rule.peers, refTierPeer{namespaces: peer.Namespaces, pods: peer.Pods, empty: peer.Namespaces == nil && peer.Pods == nil})
+			}
+			rp.ingress = append(rp.ingress, rule)
+		}
+		for _, r := range p.Spec.Egress {
+			rule := refTierRule{action: refBetaAction(r.Action), ports: refBetaPorts(r.Protocols)}
+			for _, peer := range r.To {
+				rule.peers = append(rule.peers, refEgressPeer(peer.Namespaces, peer.Pods, peer.Nodes, refStrings(peer.Networks), len(peer.DomainNames) > 0))
+			}
+			rp.egress = append(rp.egress, rule)
+		}
+		if p.Spec.Tier == npav1beta1.AdminTier {
+			admin = append(admin, rp)
+		} else {
+			baseline = append(baseline, rp)
+		}
+	}
+	for _, p := range snap.AdminNetworkPolicies {
+		rp := refTierPolicy{name: "AdminNetworkPolicy/" + p.Name, priority: p.Spec.Priority, subject: refAlphaSubject(p.Spec.Subject)}
+		for _, r := range p.Spec.Ingress {
+			rule := refTierRule{action: refAlphaAction(string(r.Action)), ports: refAlphaPorts(r.Ports)}
+			for _, peer := range r.From {
+				rule.peers = append(rule.peers, refEgressPeer(peer.Namespaces, refAlphaPods(peer.Pods), nil, nil, false))
+			}
+			rp.ingress = append(rp.ingress, rule)
+		}
+		for _, r := range p.Spec.Egress {
+			rule := refTierRule{action: refAlphaAction(string(r.Action)), ports: refAlphaPorts(r.Ports)}
+			for _, peer := range r.To {
+				rule.peers = append(rule.peers, refEgressPeer(peer.Namespaces, refAlphaPods(peer.Pods), peer.Nodes, refStrings(peer.Networks), len(peer.DomainNames) > 0))
+			}
+			rp.egress = append(rp.egress, rule)
+		}
+		admin = append(admin, rp)
+	}
+	for _, p := range snap.BaselineAdminNetworkPolicies {
+		// A BaselineAdminNetworkPolicy has no priority: it is the tier's
+		// only policy (named default); several, as files may hold, tie.
+		rp := refTierPolicy{name: "BaselineAdminNetworkPolicy/" + p.Name, subject: refAlphaSubject(p.Spec.Subject)}
+		for _, r := range p.Spec.Ingress {
+			rule := refTierRule{action: refAlphaAction(string(r.Action)), ports: refAlphaPorts(r.Ports)}
+			for _, peer := range r.From {
+				rule.peers = append(rule.peers, refEgressPeer(peer.Namespaces, refAlphaPods(peer.Pods), nil, nil, false))
+			}
+			rp.ingress = append(rp.ingress, rule)
+		}
+		for _, r := range p.Spec.Egress {
+			rule := refTierRule{action: refAlphaAction(string(r.Action)), ports: refAlphaPorts(r.Ports)}
+			for _, peer := range r.To {
+				rule.peers = append(rule.peers, refEgressPeer(peer.Namespaces, refAlphaPods(peer.Pods), peer.Nodes, refStrings(peer.Networks), false))
+			}
+			rp.egress = append(rp.egress, rule)
+		}
+		baseline = append(baseline, rp)
+	}
+	return admin, baseline
+}
+
+func refEgressPeer(namespaces *metav1.LabelSelector, pods *npav1beta1.NamespacedPod, nodes *metav1.LabelSelector, networks []string, domains bool) refTierPeer {
+	return refTierPeer{namespaces: namespaces, pods: pods, nodes: nodes, networks: networks, domains: domains,
+		empty: namespaces == nil && pods == nil && nodes == nil && len(networks) == 0 && !domains}
+}
+
+func refStrings[S ~string](in []S) []string {
+	var out []string
+	for _, s := range in {
+		out = append(out, string(s))
+	}
+	return out
+}
+
+func refAlphaPods(p *npav1alpha1.NamespacedPod) *npav1beta1.NamespacedPod {
+	if p == nil {
+		return nil
+	}
+	return &npav1beta1.NamespacedPod{NamespaceSelector: p.NamespaceSelector, PodSelector: p.PodSelector}
+}
+
+func refAlphaSubject(s npav1alpha1.AdminNetworkPolicySubject) npav1beta1.ClusterNetworkPolicySubject {
+	return npav1beta1.ClusterNetworkPolicySubject{Namespaces: s.Namespaces, Pods: refAlphaPods(s.Pods)}
+}
+
+func refBetaAction(a npav1beta1.ClusterNetworkPolicyRuleAction) tierAction {
+	switch a {
+	case npav1beta1.ClusterNetworkPolicyRuleActionAccept:
+		return refAccept
+	case npav1beta1.ClusterNetworkPolicyRuleActionDeny:
+		return refDeny
+	case npav1beta1.ClusterNetworkPolicyRuleActionPass:
+		return refPass
+	}
+	return refNoMatch
+}
+
+func refAlphaAction(a string) tierAction {
+	switch a {
+	case "Allow":
+		return refAccept
+	case "Deny":
+		return refDeny
+	case "Pass":
+		return refPass
+	}
+	return refNoMatch
+}
+
+func refBetaPorts(protocols []npav1beta1.ClusterNetworkPolicyProtocol) []refTierPort {
+	if len(protocols) == 0 {
+		return nil
+	}
+	out := []refTierPort{}
+	add := func(proto string, p *npav1beta1.Port) {
+		switch {
+		case p == nil:
+			out = append(out, refTierPort{proto: proto, all: true})
+		case p.Range != nil:
+			out = append(out, refTierPort{proto: proto, from: p.Range.Start, to: p.Range.End})
+		default:
+			out = append(out, refTierPort{proto: proto, from: p.Number, to: p.Number})
+		}
+	}
+	for _, p := range protocols {
+		switch {
+		case p.TCP != nil:
+			add("TCP", p.TCP.DestinationPort)
+		case p.UDP != nil:
+			add("UDP", p.UDP.DestinationPort)
+		case p.SCTP != nil:
+			add("SCTP", p.SCTP.DestinationPort)
+		case p.DestinationNamedPort != "":
+			out = append(out, refTierPort{named: p.DestinationNamedPort, namedValid: true})
+		}
+	}
+	return out
+}
+
+func refAlphaPorts(ports *[]npav1alpha1.AdminNetworkPolicyPort) []refTierPort {
+	if ports == nil || len(*ports) == 0 {
+		return nil
+	}
+	out := []refTierPort{}
+	proto := func(p corev1.Protocol) string {
+		if p == "" {
+			return "TCP"
+		}
+		return string(p)
+	}
+	for _, p := range *ports {
+		switch {
+		case p.PortNumber != nil:
+			out = append(out, refTierPort{proto: proto(p.PortNumber.Protocol), from: p.PortNumber.Port, to: p.PortNumber.Port})
+		case p.PortRange != nil:
+			out = append(out, refTierPort{proto: proto(p.PortRange.Protocol), from: p.PortRange.Start, to: p.PortRange.End})
+		case p.NamedPort != nil:
+			out = append(out, refTierPort{named: *p.NamedPort, namedValid: true})
+		}
+	}
+	return out
+}
+
+// refTierEvaluate returns the possible outcomes of one connection.
+func refTierEvaluate(snap *inventory.Snapshot, ipBlockMatchesPods bool, src, dst refEnd, port int32, proto string) outcomes {
+	return newRefTierCtx(snap).evaluate(ipBlockMatchesPods, src, dst, port, proto)
+}
+
+func newRefTierCtx(snap *inventory.Snapshot) *refTierCtx {
+	c := &refTierCtx{Snapshot: snap, nsLabels: map[string]map[string]string{}}
+	c.admin, c.baseline = refTiers(snap)
+	return c
+}
+
+// evaluate is refTierEvaluate on a snapshot read once. Not for concurrent use.
+func (c *refTierCtx) evaluate(ipBlockMatchesPods bool, src, dst refEnd, port int32, proto string) outcomes {
+	self := src.pod != nil && dst.pod != nil && src.pod.Namespace == dst.pod.Namespace && src.pod.Name == dst.pod.Name
+	eg := refTierSide(c, ipBlockMatchesPods, c.admin, c.baseline, "Egress", src, dst, dst, self, port, proto)
+	in := refTierSide(c, ipBlockMatchesPods, c.admin, c.baseline, "Ingress", dst, src, dst, self, port, proto)
+	return outcomes{allow: eg.allow && in.allow, deny: eg.deny || in.deny}
+}
+
+func refTierSide(snap *refTierCtx, ipBlockMatchesPods bool, admin, baseline []refTierPolicy, direction string, subject, other, dst refEnd, self bool, port int32, proto string) outcomes {
+	if subject.pod == nil || self || subject.pod.Spec.HostNetwork {
+		return outcomes{allow: true}
+	}
+	var out outcomes
+	np := refSideOf(snap.Snapshot, ipBlockMatchesPods, direction, subject, other, dst, self, port, proto)
+	for _, a := range refTierOutcomes(snap, admin, direction, subject, other, dst, port, proto).list() {
+		switch a {
+		case refAccept:
+			out.allow = true
+		case refDeny:
+			out.deny = true
+		default: // Pass or no match: the NetworkPolicy tier, then Baseline
+			if np.isolated {
+				out.allow = out.allow || np.allowed
+				out.deny = out.deny || !np.allowed
+				continue
+			}
+			for _, b := range refTierOutcomes(snap, baseline, direction, subject, other, dst, port, proto).list() {
+				if b == refDeny {
+					out.deny = true
+				} else {
+					out.allow = true
+				}
+			}
+		}
+	}
+	return out
+}
+
+// refTierOutcomes returns every action the tier may take: the policies that
+// select subject, by priority, every order of equal priorities tried.
+func refTierOutcomes(snap *refTierCtx, tier []refTierPolicy, direction string, subject, other, dst refEnd, port int32, proto string) actionSet {
+	var selecting []refTierPolicy
+	for _, p := range tier {
+		if refSubjectSelects(snap, p.subject, subject.pod) {
+			selecting = append(selecting, p)
+		}
+	}
+	sort.SliceStable(selecting, func(i, j int) bool { return selecting[i].priority < selecting[j].priority })
+	// Each policy's own possible results, rules in order.
+	results := make([]actionSet, len(selecting))
+	for i, p := range selecting {
+		rules := p.ingress
+		if direction == "Egress" {
+			rules = p.egress
+		}
+		results[i] = refPolicyOutcomes(snap, rules, direction, other, dst, port, proto)
+	}
+	// Orders: every permutation within each run of equal priorities.
+	var groups [][]int
+	for i := range selecting {
+		if i > 0 && selecting[i].priority == selecting[i-1].priority {
+			groups[len(groups)-1] = append(groups[len(groups)-1], i)
+		} else {
+			groups = append(groups, []int{i})
+		}
+	}
+	var out actionSet
+	var walk func(g int, order []int)
+	walk = func(g int, order []int) {
+		if g == len(groups) {
+			out |= refSequence(results, order)
+			return
+		}
+		for _, perm := range refPermutations(groups[g]) {
+			walk(g+1, append(slices.Clone(order), perm...))
+		}
+	}
+	walk(0, nil)
+	return out
+}
+
+// refSequence: in one order, the first policy that decides decides; a
+// policy that may or may not match branches.
+func refSequence(results []actionSet, order []int) actionSet {
+	if len(order) == 0 {
+		return actionSet(0).with(refNoMatch)
+	}
+	out := results[order[0]]
+	if out.has(refNoMatch) {
+		out = out.without(refNoMatch) | refSequence(results, order[1:])
+	}
+	return out
+}
+
+// actionSet is a set of tierActions.
+type actionSet uint8
+
+func (s actionSet) with(a tierAction) actionSet    { return s | 1<<a }
+func (s actionSet) without(a tierAction) actionSet { return s &^ (1 << a) }
+func (s actionSet) has(a tierAction) bool          { return s&(1<<a) != 0 }
+func (s actionSet) list() []tierAction {
+	var out []tierAction
+	for _, a := range []tierAction{refNoMatch, refAccept, refDeny, refPass} {
+		if s.has(a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func refPermutations(xs []int) [][]int {
+	if len(xs) <= 1 {
+		return [][]int{slices.Clone(xs)}
+	}
+	var out [][]int
+	for i := range xs {
+		rest := append(slices.Clone(xs[:i]), xs[i+1:]...)
+		for _, p := range refPermutations(rest) {
+			out = append(out, append([]int{xs[i]}, p...))
+		}
+	}
+	return out
+}
+
+// refPolicyOutcomes: the rules of one policy in order; the first match
+// decides.
+func refPolicyOutcomes(snap *refTierCtx, rules []refTierRule, direction string, other, dst refEnd, port int32, proto string) actionSet {
+	var out actionSet
+	for _, r := range rules {
+		failClosed := slices.ContainsFunc(r.peers, func(p refTierPeer) bool { return p.empty })
+		if failClosed {
+			if r.action == refAccept {
+				continue // matches nothing
+			}
+			return out.with(refDeny) // deny everything
+		}
+		if !refTierPortsMatch(r.ports, dst, port, proto) {
+			continue
+		}
+		yes, maybe := false, false
+		for _, p := range r.peers {
+			switch refTierPeerMatches(snap, p, other) {
+			case matchYes:
+				yes = true
+			case matchMaybe:
+				maybe = true
+			}
+		}
+		if yes {
+			return out.with(r.action)
+		}
+		if maybe {
+			out = out.with(r.action) // and, if it does not match, the next rules
+		}
+	}
+	return out.with(refNoMatch)
+}
+
+// refTierCtx is the snapshot with its namespaces' labels at hand.
+type refTierCtx struct {
+	*inventory.Snapshot
+	admin, baseline []refTierPolicy
+	nsLabels        map[string]map[string]string
+}
+
+func (c *refTierCtx) namespaceLabels(name string) map[string]string {
+	l, ok := c.nsLabels[name]
+	if !ok {
+		l = refNamespaceLabels(c.Snapshot, name)
+		c.nsLabels[name] = l
+	}
+	return l
+}
+
+type match int
+
+const (
+	matchNo match = iota
+	matchYes
+	matchMaybe
+)
+
+func refSubjectSelects(snap *refTierCtx, s npav1beta1.ClusterNetworkPolicySubject, p *corev1.Pod) bool {
+	if p.Spec.HostNetwork {
+		return false
+	}
+	switch {
+	case s.Namespaces != nil:
+		return refSelectorMatches(s.Namespaces, snap.namespaceLabels(p.Namespace))
+	case s.Pods != nil:
+		return refSelectorMatches(&s.Pods.NamespaceSelector, snap.namespaceLabels(p.Namespace)) && refSelectorMatches(&s.Pods.PodSelector, p.Labels)
+	}
+	return false
+}
+
+func refTierPeerMatches(snap *refTierCtx, peer refTierPeer, other refEnd) match {
+	isPod := other.pod != nil && !other.pod.Spec.HostNetwork
+	var ips []string
+	if other.pod == nil {
+		ips = []string{other.ip}
+	} else {
+		ips = refPodIPs(other.pod)
+	}
+	switch {
+	case peer.namespaces != nil:
+		if isPod && refSelectorMatches(peer.namespaces, snap.namespaceLabels(other.pod.Namespace)) {
+			return matchYes
+		}
+	case peer.pods != nil:
+		if isPod && refSelectorMatches(&peer.pods.NamespaceSelector, snap.namespaceLabels(other.pod.Namespace)) && refSelectorMatches(&peer.pods.PodSelector, other.pod.Labels) {
+			return matchYes
+		}
+	case len(peer.networks) > 0:
+		for _, c := range peer.networks {
+			_, cidr, err := net.ParseCIDR(c)
+			if err != nil {
+				continue
+			}
+			for _, ip := range ips {
+				if cidr.Contains(net.ParseIP(ip)) {
+					return matchYes
+				}
+			}
+		}
+	case peer.nodes != nil:
+		if isPod {
+			return matchNo
+		}
+		if !snap.NodesKnown {
+			if len(ips) == 0 {
+				return matchNo
+			}
+			return matchMaybe
+		}
+		for _, n := range snap.Nodes {
+			if !refSelectorMatches(peer.nodes, n.Labels) {
+				continue
+			}
+			for _, a := range n.Status.Addresses {
+				na := net.ParseIP(a.Address)
+				for _, ip := range ips {
+					if na != nil && na.Equal(net.ParseIP(ip)) {
+						return matchYes
+					}
+				}
+			}
+		}
+	case peer.domains:
+		if !isPod && len(ips) > 0 {
+			return matchMaybe
+		}
+	}
+	return matchNo
+}
+
+func refTierPortsMatch(ports []refTierPort, dst refEnd, port int32, proto string) bool {
+	if ports == nil {
+		return true
+	}
+	for _, p := range ports {
+		if p.namedValid {
+			if refNamedPortAnyProtocol(dst, p.named, port, proto) {
+				return true
+			}
+			continue
+		}
+		if p.proto == proto && (p.all || p.from <= port && port <= p.to) {
+			return true
+		}
+	}
+	return false
+}
+
+// refNamedPortAnyProtocol: the destination pod declares a container port of
+// that name with this number and protocol.
+func refNamedPortAnyProtocol(dst refEnd, name string, port int32, proto string) bool {
+	for _, pr := range []string{"TCP", "UDP", "SCTP"} {
+		if pr == proto && refNamedPort(dst, name, pr) == port && port != 0 {
+			return true
+		}
+	}
+	return false
+}
