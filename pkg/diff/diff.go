@@ -210,7 +210,7 @@ func Compute(base, proposed State, opts Options) (*PolicyDiff, error) {
 	}
 	changed := map[string]bool{}
 	for _, p := range d.Policies {
-		changed[p.Ref()] = true
+		changed[p.Kind+"/"+p.Namespace+"/"+p.Name] = true
 	}
 
 	mb, mp := base.Model.Matrix(opts.Level), proposed.Model.Matrix(opts.Level)
@@ -294,19 +294,19 @@ func policyChanges(a, b *inventory.Snapshot) []PolicyChange {
 		add := func(o obj) { m[o.kind+"/"+o.ns+"/"+o.name] = o }
 		for i := range s.Policies {
 			p := &s.Policies[i]
-			add(obj{"NetworkPolicy", p.Namespace, p.Name, p.Spec})
+			add(obj{reach.KindNetworkPolicy, p.Namespace, p.Name, p.Spec})
 		}
 		for i := range s.ClusterNetworkPolicies {
 			p := &s.ClusterNetworkPolicies[i]
-			add(obj{"ClusterNetworkPolicy", "", p.Name, p.Spec})
+			add(obj{reach.KindClusterNetworkPolicy, "", p.Name, p.Spec})
 		}
 		for i := range s.AdminNetworkPolicies {
 			p := &s.AdminNetworkPolicies[i]
-			add(obj{"AdminNetworkPolicy", "", p.Name, p.Spec})
+			add(obj{reach.KindAdminNetworkPolicy, "", p.Name, p.Spec})
 		}
 		for i := range s.BaselineAdminNetworkPolicies {
 			p := &s.BaselineAdminNetworkPolicies[i]
-			add(obj{"BaselineAdminNetworkPolicy", "", p.Name, p.Spec})
+			add(obj{reach.KindBaselineAdminNetworkPolicy, "", p.Name, p.Spec})
 		}
 		return m
 	}
@@ -583,19 +583,17 @@ func (c *computer) podEndpoint(s State, ns, name string) reach.Endpoint {
 // the states.
 func (c *computer) causes(vs ...reach.Verdict) []string {
 	set := map[string]bool{}
-	for _, v := range vs {
-		for _, d := range []reach.Direction{v.Egress, v.Ingress} {
-			for _, p := range d.IsolatedBy {
-				if s := p.String(); c.changed[s] {
-					set[s] = true
-				}
-			}
-			for _, r := range d.AllowedBy {
-				if s := r.Policy.String(); c.changed[s] {
-					set[s] = true
-				}
-			}
+	note := func(p reach.PolicyRef) {
+		kind := p.Kind
+		if kind == "" {
+			kind = reach.KindNetworkPolicy
 		}
+		if c.changed[kind+"/"+p.Namespace+"/"+p.Name] {
+			set[p.String()] = true
+		}
+	}
+	for _, v := range vs {
+		policyRefs(reflect.ValueOf(v), note)
 	}
 	out := make([]string, 0, len(set))
 	for s := range set {
@@ -603,6 +601,33 @@ func (c *computer) causes(vs ...reach.Verdict) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// policyRefs calls fn on every PolicyRef a verdict holds, wherever it
+// holds one (isolating policies, allowing rules, and whatever the engine
+// reports for other policy kinds), so causes follow the engine's verdicts
+// as they grow.
+func policyRefs(v reflect.Value, fn func(reach.PolicyRef)) {
+	switch v.Kind() {
+	case reflect.Struct:
+		if r, ok := v.Interface().(reach.PolicyRef); ok {
+			fn(r)
+			return
+		}
+		for i := 0; i < v.NumField(); i++ {
+			if v.Type().Field(i).IsExported() {
+				policyRefs(v.Field(i), fn)
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := 0; i < v.Len(); i++ {
+			policyRefs(v.Index(i), fn)
+		}
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			policyRefs(v.Elem(), fn)
+		}
+	}
 }
 
 // external compares, per node and direction, the ports exchanged with each
