@@ -83,20 +83,27 @@ func (d *ReachabilityMatrix) EachPair() iter.Seq[MatrixPair] {
 	return slices.Values(d.Pairs)
 }
 
+// Held returns the document with its pairs in Pairs: d itself, or for a
+// streamed document a copy with the pairs collected (all in memory).
+func (d *ReachabilityMatrix) Held() *ReachabilityMatrix {
+	if d.stream == nil {
+		return d
+	}
+	c := *d
+	c.stream = nil
+	c.Pairs = slices.Collect(d.stream)
+	c.Stats = d.Stats // complete once the pairs were read
+	if c.Pairs == nil {
+		c.Pairs = []MatrixPair{}
+	}
+	return &c
+}
+
 // MarshalJSON writes the document; a streamed one has its pairs collected
 // first (several contexts in one document hold them all).
 func (d *ReachabilityMatrix) MarshalJSON() ([]byte, error) {
 	type plain ReachabilityMatrix
-	if d.stream == nil {
-		return json.Marshal((*plain)(d))
-	}
-	c := *d
-	c.Pairs = slices.Collect(d.stream)
-	c.Stats = d.Stats
-	if c.Pairs == nil {
-		c.Pairs = []MatrixPair{}
-	}
-	return json.Marshal((*plain)(&c))
+	return json.Marshal((*plain)(d.Held()))
 }
 
 // NodeID names a matrix node the way explain and verify accept it:
