@@ -31,6 +31,8 @@ type ReachabilityMatrix struct {
 	// pods it may send to (egress) and be reached from (ingress).
 	External []MatrixExternal `json:"external"`
 	Stats    reach.Stats      `json:"stats"`
+	// Assumptions are what the verdicts assumed and left out.
+	Assumptions []inventory.Assumption `json:"assumptions"`
 
 	// stream, when set, yields the pairs in place of Pairs, computed while
 	// they are written (NewReachabilityMatrixStream).
@@ -169,6 +171,8 @@ func newMatrixHead(snap *inventory.Snapshot, m *reach.Matrix, f MatrixFilter) (*
 		Pairs:      []MatrixPair{},
 		External:   []MatrixExternal{},
 		Stats:      m.Stats,
+
+		Assumptions: assumptionsOf(snap),
 	}
 	keep := func(fn func(reach.Node) bool, n reach.Node) bool { return fn == nil || fn(n) }
 	ids := make([]string, len(m.Nodes))
@@ -259,6 +263,8 @@ func NewNamespaceMatrix(snap *inventory.Snapshot, s *reach.MatrixStream, f Matri
 		External:   []MatrixExternal{},
 		Stats:      m.Stats,
 		grouped:    len(m.Nodes),
+
+		Assumptions: assumptionsOf(snap),
 	}
 
 	keep := func(fn func(reach.Node) bool, n reach.Node) bool { return fn == nil || fn(n) }

@@ -98,6 +98,7 @@ func PrintMatrixTable(w io.Writer, doc *ReachabilityMatrix, wide, noHeaders bool
 		fmt.Fprintf(bw, "\n%d %ss, %d pods in %d classes: %d class pairs evaluated for %d pod pairs.\n",
 			len(doc.Nodes), doc.Level, doc.Stats.Pods, doc.Stats.Classes, doc.Stats.ClassPairs, doc.Stats.PodPairs)
 	}
+	printAssumptionsAfter(bw, doc.Assumptions)
 	return bw.Flush()
 }
 
@@ -210,6 +211,9 @@ func PrintMatrixCSV(w io.Writer, doc *ReachabilityMatrix, noHeaders bool) error 
 // namespaces and each edge also says how many pairs it sums up.
 func PrintMatrixDot(w io.Writer, doc *ReachabilityMatrix) error {
 	b := bufio.NewWriterSize(w, streamBuffer)
+	for _, a := range doc.Assumptions {
+		fmt.Fprintf(b, "// %s\n", strings.ReplaceAll(assumptionLine(a), "\n", " "))
+	}
 	b.WriteString("digraph netaudit {\n  rankdir=LR;\n  node [shape=box, fontname=\"Helvetica\"];\n  edge [fontname=\"Helvetica\", fontsize=10];\n")
 	if doc.GroupBy != "" {
 		for _, n := range doc.Nodes {

@@ -57,6 +57,7 @@ func referenceTable(w io.Writer, doc *ReachabilityMatrix, wide, noHeaders bool) 
 	}
 	fmt.Fprintf(w, "\n%d %ss, %d pods in %d classes: %d class pairs evaluated for %d pod pairs.\n",
 		len(doc.Nodes), doc.Level, doc.Stats.Pods, doc.Stats.Classes, doc.Stats.ClassPairs, doc.Stats.PodPairs)
+	printAssumptionsAfter(w, doc.Assumptions)
 	return nil
 }
 
