@@ -42,7 +42,11 @@ type Snapshot struct {
 	Source     Source
 	Namespaces []corev1.Namespace
 	Pods       []corev1.Pod
-	Policies   []networkingv1.NetworkPolicy
+	// FinishedPods are pods in phase Succeeded or Failed. They are not
+	// endpoints (their IPs may already belong to running pods), so the
+	// engine never reads them; they are kept for inventory counts.
+	FinishedPods []corev1.Pod
+	Policies     []networkingv1.NetworkPolicy
 	// ClusterNetworkPolicies are the cluster-wide tiers of
 	// sigs.k8s.io/network-policy-api. Objects read as v1alpha2 (the same
 	// schema) are converted to v1beta1; TypeMeta keeps the apiVersion they
@@ -91,6 +95,13 @@ func (s *Snapshot) Sort() {
 	sort.SliceStable(s.Namespaces, func(i, j int) bool { return s.Namespaces[i].Name < s.Namespaces[j].Name })
 	sort.SliceStable(s.Pods, func(i, j int) bool {
 		a, b := s.Pods[i], s.Pods[j]
+		if a.Namespace != b.Namespace {
+			return a.Namespace < b.Namespace
+		}
+		return a.Name < b.Name
+	})
+	sort.SliceStable(s.FinishedPods, func(i, j int) bool {
+		a, b := s.FinishedPods[i], s.FinishedPods[j]
 		if a.Namespace != b.Namespace {
 			return a.Namespace < b.Namespace
 		}
@@ -183,5 +194,24 @@ func SynthesisedNamespace(name string) corev1.Namespace {
 	return corev1.Namespace{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
 		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{corev1.LabelMetadataName: name}},
+	}
+}
+
+// setAsideFinishedPods moves pods in phase Succeeded or Failed from Pods to
+// FinishedPods, with a warning: they take no traffic, and the cluster may
+// have given their IPs to running pods.
+func (s *Snapshot) setAsideFinishedPods() {
+	kept := s.Pods[:0]
+	for _, p := range s.Pods {
+		if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
+			s.FinishedPods = append(s.FinishedPods, p)
+			continue
+		}
+		kept = append(kept, p)
+	}
+	clear(s.Pods[len(kept):])
+	s.Pods = kept
+	if n := len(s.FinishedPods); n > 0 {
+		s.Warnings = append(s.Warnings, fmt.Sprintf("%d finished pod(s) (phase Succeeded or Failed) left out of verdicts: they take no traffic and their IPs may belong to running pods", n))
 	}
 }
