@@ -64,7 +64,7 @@ func dnsBlocked(in *Input) []Finding {
 	var isolated []*corev1.Pod
 	for _, ns := range in.facts.namespaces {
 		for _, p := range in.facts.podsByNS[ns] {
-			if len(in.facts.isolatedBy(p, "egress")) > 0 {
+			if len(in.facts.protectedBy(p, "egress")) > 0 {
 				isolated = append(isolated, p)
 			}
 		}
@@ -102,9 +102,7 @@ func dnsBlocked(in *Input) []Finding {
 			continue
 		}
 		var by []string
-		for _, r := range in.facts.isolatedBy(culprit, "egress") {
-			by = append(by, r.String())
-		}
+		by = append(by, in.facts.protectedBy(culprit, "egress")...)
 		sort.Strings(by)
 		target := "kube-system/" + targets[0].pod.Name
 		if targets[0].synthetic {
