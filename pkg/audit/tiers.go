@@ -12,31 +12,31 @@ import (
 // BaselineAdminNetworkPolicy), on the compiled model and the engine.
 
 var _ = register(Check{
-	ID: "NA070", Name: "tier-priority-conflict", Severity: High,
+	ID: "NA080", Name: "tier-priority-conflict", Severity: High,
 	Summary: "Two Admin or Baseline policies with the same priority have overlapping rules with different actions: the API leaves the outcome to the implementation.",
 	Run:     tierPriorityConflicts,
 })
 
 var _ = register(Check{
-	ID: "NA071", Name: "admin-overrides-namespace", Severity: Medium,
+	ID: "NA081", Name: "admin-overrides-namespace", Severity: Medium,
 	Summary: "An Admin tier Accept rule allows traffic that the NetworkPolicies of the pods' namespace deny.",
 	Run:     adminOverridesNamespace,
 })
 
 var _ = register(Check{
-	ID: "NA072", Name: "tier-rule-shadowed", Severity: Low,
+	ID: "NA082", Name: "tier-rule-shadowed", Severity: Low,
 	Summary: "An Admin or Baseline rule never decides anything: earlier rules of its policy already match all it matches.",
 	Run:     shadowedTierRules,
 })
 
 var _ = register(Check{
-	ID: "NA073", Name: "tier-rule-open-to-world", Severity: High,
+	ID: "NA083", Name: "tier-rule-open-to-world", Severity: High,
 	Summary: "An Admin or Baseline Accept or Pass rule applies to 0.0.0.0/0, ::/0 or another very wide networks peer.",
 	Run:     wideTierRules,
 })
 
 var _ = register(Check{
-	ID: "NA074", Name: "peer-outside-model", Severity: Medium,
+	ID: "NA084", Name: "peer-outside-model", Severity: Medium,
 	Summary: "A peer cannot be judged from the cluster's objects (domainNames; nodes without Node objects): verdicts involving it are reported as undefined.",
 	Run:     peersOutsideModel,
 })

@@ -72,10 +72,10 @@ func TestTierPriorityConflict(t *testing.T) {
 		clusterPolicy("allow-cli", "Admin", 10, `  ingress: [{action: Accept, from: [{pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: cli}}}}]}]
 `)+clusterPolicy("deny-other", "Admin", 10, `  ingress: [{action: Deny, from: [{namespaces: {matchLabels: {kubernetes.io/metadata.name: other}}}], protocols: [{tcp: {destinationPort: {number: 80}}}]}]
 `))
-	got := ids(res)["NA070"]
+	got := ids(res)["NA080"]
 	if len(got) != 1 || got[0].Severity != High || got[0].Objects[0].Field != "spec.ingress[0]" ||
 		!strings.Contains(got[0].Message, "cnp/allow-cli and cnp/deny-other have the same priority (10)") {
-		t.Fatalf("got NA070 %+v, want one finding naming both policies", got)
+		t.Fatalf("got NA080 %+v, want one finding naming both policies", got)
 	}
 	// Different priorities, or peers that never meet: no conflict.
 	for name, doc := range map[string]string{
@@ -86,8 +86,8 @@ func TestTierPriorityConflict(t *testing.T) {
 `) + clusterPolicy("deny-other", "Admin", 10, `  ingress: [{action: Deny, from: [{namespaces: {matchLabels: {kubernetes.io/metadata.name: other}}}]}]
 `),
 	} {
-		if got := ids(runAudit(t, base+doc))["NA070"]; len(got) != 0 {
-			t.Errorf("%s: got NA070 %+v, want none", name, got)
+		if got := ids(runAudit(t, base+doc))["NA080"]; len(got) != 0 {
+			t.Errorf("%s: got NA080 %+v, want none", name, got)
 		}
 	}
 }
@@ -101,15 +101,15 @@ spec: {podSelector: {}, policyTypes: [Ingress]}
 `
 	res := runAudit(t, base+clusterPolicy("monitoring", "Admin", 1, `  ingress: [{action: Accept, from: [{namespaces: {matchLabels: {kubernetes.io/metadata.name: other}}}], protocols: [{tcp: {destinationPort: {number: 9100}}}]}]
 `))
-	got := ids(res)["NA071"]
+	got := ids(res)["NA081"]
 	if len(got) != 1 || got[0].Objects[0].Field != "spec.ingress[0]" || !strings.Contains(got[0].Message, "e.g. other/cli to shop/web on 9100/TCP") {
-		t.Fatalf("got NA071 %+v, want one naming other/cli to shop/web on 9100/TCP", got)
+		t.Fatalf("got NA081 %+v, want one naming other/cli to shop/web on 9100/TCP", got)
 	}
 	// Pass lets the namespace decide: nothing is overridden.
 	res = runAudit(t, base+clusterPolicy("monitoring", "Admin", 1, `  ingress: [{action: Pass, from: [{namespaces: {matchLabels: {kubernetes.io/metadata.name: other}}}]}]
 `))
-	if got := ids(res)["NA071"]; len(got) != 0 {
-		t.Errorf("Pass: got NA071 %+v, want none", got)
+	if got := ids(res)["NA081"]; len(got) != 0 {
+		t.Errorf("Pass: got NA081 %+v, want none", got)
 	}
 }
 
@@ -128,9 +128,9 @@ func TestShadowedTierRule(t *testing.T) {
   - action: Deny
     to: [{networks: [10.1.0.0/16]}]
 `))
-	got := ids(res)["NA072"]
+	got := ids(res)["NA082"]
 	if len(got) != 1 || got[0].Objects[0].Field != "spec.ingress[1]" || got[0].Objects[1].Field != "spec.ingress[0]" {
-		t.Fatalf("got NA072 %+v, want only spec.ingress[1], shadowed by spec.ingress[0] (the egress Deny covers more ports)", got)
+		t.Fatalf("got NA082 %+v, want only spec.ingress[1], shadowed by spec.ingress[0] (the egress Deny covers more ports)", got)
 	}
 }
 
@@ -144,12 +144,12 @@ func TestWideTierRuleAndOutsidePeers(t *testing.T) {
   - action: Accept
     to: [{domainNames: [example.com]}]
 `))
-	got := ids(res)["NA073"]
+	got := ids(res)["NA083"]
 	if len(got) != 2 || !strings.Contains(got[0].Message, "accepts egress traffic to the whole internet on all ports") {
-		t.Errorf("got NA073 %+v, want the two networks of spec.egress[0] (not the Deny)", got)
+		t.Errorf("got NA083 %+v, want the two networks of spec.egress[0] (not the Deny)", got)
 	}
-	out := ids(res)["NA074"]
+	out := ids(res)["NA084"]
 	if len(out) != 1 || out[0].Objects[0].Field != "spec.egress[2].to[0]" {
-		t.Errorf("got NA074 %+v, want the domainNames peer of spec.egress[2]", out)
+		t.Errorf("got NA084 %+v, want the domainNames peer of spec.egress[2]", out)
 	}
 }

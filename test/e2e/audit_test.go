@@ -44,7 +44,7 @@ var wantFindings = []string{
 
 // tierChecks are the checks of ClusterNetworkPolicy and the v1alpha1
 // Admin and Baseline kinds.
-var tierChecks = map[string]bool{"NA070": true, "NA071": true, "NA072": true, "NA073": true, "NA074": true}
+var tierChecks = map[string]bool{"NA080": true, "NA081": true, "NA082": true, "NA083": true, "NA084": true}
 
 func decodeAudit(t *testing.T, out string) *report.AuditReport {
 	t.Helper()
