@@ -83,7 +83,7 @@ func dnsBlocked(in *Input) []Finding {
 	var isolated []*corev1.Pod
 	for _, ns := range in.facts.namespaces {
 		for _, p := range in.facts.podsByNS[ns] {
-			if len(in.facts.isolatedBy(p, "egress")) > 0 {
+			if len(in.facts.protectedBy(p, "egress")) > 0 {
 				isolated = append(isolated, p)
 			}
 		}
@@ -121,9 +121,7 @@ func dnsBlocked(in *Input) []Finding {
 			continue
 		}
 		var by []string
-		for _, r := range in.facts.isolatedBy(culprit, "egress") {
-			by = append(by, r.String())
-		}
+		by = append(by, in.facts.protectedBy(culprit, "egress")...)
 		sort.Strings(by)
 		target := "kube-system/" + targets[0].pod.Name
 		if targets[0].synthetic {
