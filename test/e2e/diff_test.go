@@ -49,8 +49,6 @@ func changeLines(d *report.PolicyDiff) []string {
 	return out
 }
 
-
-
 // applyDemo creates the demo's objects; its workloads are pods built from
 // their templates, whose owner references need a UID to be created. The
 // pods and policies are deleted when the test ends, so later tests see
