@@ -25,7 +25,7 @@ func pullRequest(base *inventory.Snapshot) *inventory.Snapshot {
 			files.Policies = append(files.Policies, networkingv1.NetworkPolicy{
 				TypeMeta:   metav1.TypeMeta{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy"},
 				ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Name: "pr-default-deny"},
-				Spec: networkingv1.NetworkPolicySpec{PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress}},
+				Spec:       networkingv1.NetworkPolicySpec{PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress}},
 			})
 		}
 	}

@@ -97,7 +97,9 @@ func TestReadmePullRequestRecipe(t *testing.T) {
 
 	// A fake gh that keeps the comment's body and arguments.
 	ghDir := filepath.Join(dir, "gh")
-	copyFile("/dev/null", filepath.Join(ghDir, "gh"))
+	if err := os.MkdirAll(ghDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(filepath.Join(ghDir, "gh"), []byte("#!/bin/sh\nprintf '%s\\n' \"$*\" > \"$GH_LOG\"\nwhile [ $# -gt 0 ]; do [ \"$1\" = --body-file ] && cp \"$2\" \"$GH_BODY\"; shift; done\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
