@@ -67,6 +67,7 @@ func (o *AuditOptions) formats() formats {
 		textFormat("markdown", "md", markdownHeader, func(w io.Writer, out *outcome) error {
 			return report.PrintAuditMarkdown(w, rep(out))
 		}),
+		htmlFormat("Audit", auditHTML),
 	}
 }
 

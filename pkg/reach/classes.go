@@ -44,6 +44,12 @@ type podClass struct {
 	// selectedBy lists, per Dir, the policies selecting the class that
 	// isolate that direction; empty means not isolated.
 	selectedBy [2][]int
+	// maybe has bit p set when peer p may match the class's pods (a peer
+	// outside the model facing hostNetwork pods).
+	maybe bitset
+	// tiers lists the cluster-wide policies selecting the class, in
+	// Model.tiered order.
+	tiers []int
 }
 
 func (m *Model) classIndex() *classIndex {
@@ -68,7 +74,7 @@ func (m *Model) buildClasses() *classIndex {
 	for i := range m.pods {
 		p := &m.pods[i]
 		blocks := newBitset(len(m.blocks))
-		if m.ipBlockSeesPod(p) {
+		if m.ipBlockSeesPod(p) || m.tierBlocks {
 			for _, ip := range p.ips {
 				blocks.or(ci.addrs.blocks[ci.addrs.classOf(ip)])
 			}
@@ -82,6 +88,7 @@ func (m *Model) buildClasses() *classIndex {
 		writeLabels(&key, p.labels)
 		writeNamed(&key, named)
 		key.WriteString(strconv.FormatBool(p.hostNetwork))
+		key.WriteString(strconv.FormatBool(len(p.ips) > 0))
 		key.WriteString(blocks.key())
 		g, ok := groupOf[key.String()]
 		if !ok {
@@ -111,6 +118,33 @@ func (m *Model) buildClasses() *classIndex {
 						selectedBy[d] = append(selectedBy[d], pi)
 					}
 				}
+			}
+		}
+		maybe := newBitset(m.peerCount)
+		tiers := m.tierSubjects(g.rep)
+		for _, pi := range tiers {
+			selected.set(pi)
+		}
+		for _, id := range idx.anyPeers {
+			peers.set(id)
+		}
+		for b, ids := range idx.netPeers {
+			if g.blocks.has(b) {
+				for _, id := range ids {
+					peers.set(id)
+				}
+			}
+		}
+		if g.rep.hostNetwork && len(g.rep.ips) > 0 {
+			for b, ids := range idx.nodePeers {
+				if g.blocks.has(b) {
+					for _, id := range ids {
+						peers.set(id)
+					}
+				}
+			}
+			for _, id := range idx.maybePeers {
+				maybe.set(id)
 			}
 		}
 		if !g.rep.hostNetwork { // no selector peer matches a hostNetwork pod
@@ -143,6 +177,8 @@ func (m *Model) buildClasses() *classIndex {
 		key.WriteString(selected.key())
 		key.WriteByte(0)
 		key.WriteString(peers.key())
+		key.WriteByte(0)
+		key.WriteString(maybe.key())
 		c, ok := classOf[key.String()]
 		if !ok {
 			c = len(ci.classes)
@@ -152,6 +188,8 @@ func (m *Model) buildClasses() *classIndex {
 				peers:       peers,
 				named:       named,
 				selectedBy:  selectedBy,
+				maybe:       maybe,
+				tiers:       tiers,
 			})
 		}
 		g.class = c
@@ -177,7 +215,13 @@ type peerIndex struct {
 	byNSSel []nsSelPeers
 	// blockPeers lists the ipBlock peers' ids by block index.
 	blockPeers [][]int
-	cache      map[string][]*peer
+	// netPeers lists, by block index, the address peers that match pods
+	// whatever the options say (networks of the tiers); nodePeers the
+	// node address peers, which match only hostNetwork pods.
+	netPeers, nodePeers [][]int
+	// anyPeers match every pod; maybePeers may match hostNetwork pods.
+	anyPeers, maybePeers []int
+	cache                map[string][]*peer
 }
 
 type nsSelPeers struct {
@@ -186,7 +230,8 @@ type nsSelPeers struct {
 }
 
 func (m *Model) newPeerIndex() *peerIndex {
-	idx := &peerIndex{m: m, own: map[string][]*peer{}, blockPeers: make([][]int, len(m.blocks)), cache: map[string][]*peer{}}
+	idx := &peerIndex{m: m, own: map[string][]*peer{}, blockPeers: make([][]int, len(m.blocks)), cache: map[string][]*peer{},
+		netPeers: make([][]int, len(m.blocks)), nodePeers: make([][]int, len(m.blocks))}
 	bySel := map[string]int{}
 	for pi := range m.policies {
 		pol := &m.policies[pi]
@@ -195,6 +240,15 @@ func (m *Model) newPeerIndex() *peerIndex {
 				for k := range pol.rules[d][ri].peers {
 					pr := &pol.rules[d][ri].peers[k]
 					switch {
+					case pr.never:
+					case pr.any:
+						idx.anyPeers = append(idx.anyPeers, pr.id)
+					case pr.outside != "":
+						idx.maybePeers = append(idx.maybePeers, pr.id)
+					case pr.block >= 0 && pr.kind == PeerNodes:
+						idx.nodePeers[pr.block] = append(idx.nodePeers[pr.block], pr.id)
+					case pr.block >= 0 && pr.seesPods:
+						idx.netPeers[pr.block] = append(idx.netPeers[pr.block], pr.id)
 					case pr.block >= 0:
 						idx.blockPeers[pr.block] = append(idx.blockPeers[pr.block], pr.id)
 					case pr.nsSel == nil:

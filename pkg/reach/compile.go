@@ -51,9 +51,23 @@ type Model struct {
 	namedRefs  []namedRef
 	namedIndex map[namedRef]int
 
+	// tiered lists the indexes of the cluster-wide policies in the order
+	// they are consulted: Admin tier, then Baseline; by priority, then ref.
+	tiered []int
+	// tierBlocks says some address peer matches pods whatever the options
+	// say, so pods are placed in the address partition regardless.
+	tierBlocks bool
+	// notes are things the model had to assume about its input, one line
+	// each, for reports.
+	notes []string
+
 	classesOnce sync.Once
 	classes     *classIndex
 }
+
+// Notes returns what the model had to assume about its input (unknown peer
+// fields of a newer CRD, ...), one line each.
+func (m *Model) Notes() []string { return m.notes }
 
 // Policy kinds the model compiles.
 const (
@@ -237,6 +251,11 @@ type peer struct {
 	// seesPods says whether an address peer matches pod IPs whatever
 	// Options.IPBlockMatchesPods says (networks peers of the tiers do).
 	seesPods bool
+	// any matches everything, never nothing (rules of the tiers whose
+	// peers had to be replaced: see compileTierRule).
+	any, never bool
+	// hasBlock marks block as set when the peer is made (newPeer).
+	hasBlock bool
 }
 
 type portMatch struct {
@@ -297,6 +316,53 @@ func Build(snap *inventory.Snapshot, opts Options) (*Model, error) {
 		m.byNamespace[np.Namespace] = append(m.byNamespace[np.Namespace], len(m.policies))
 		m.policies = append(m.policies, pol)
 	}
+	var nodes []nodeAddrs
+	if snap.NodesKnown {
+		nodes = nodeAddresses(snap.Nodes)
+	}
+	var specs []tierSpec
+	for i := range snap.ClusterNetworkPolicies {
+		specs = append(specs, cnpSpec(&snap.ClusterNetworkPolicies[i]))
+	}
+	for i := range snap.AdminNetworkPolicies {
+		specs = append(specs, anpSpec(&snap.AdminNetworkPolicies[i]))
+	}
+	for i := range snap.BaselineAdminNetworkPolicies {
+		specs = append(specs, banpSpec(&snap.BaselineAdminNetworkPolicies[i]))
+	}
+	for _, spec := range specs {
+		pol, err := m.compileTier(spec, blockIDs, nodes, snap.NodesKnown)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s %s: %w", strings.ToLower(spec.ref.Kind), spec.ref.Name, err))
+			continue
+		}
+		for d := range pol.rules {
+			for _, r := range pol.rules[d] {
+				for _, pm := range r.named {
+					named[namedRef{pm.name, pm.proto}] = true
+				}
+			}
+		}
+		for d := range pol.rules {
+			for _, r := range pol.rules[d] {
+				for _, pr := range r.peers {
+					m.tierBlocks = m.tierBlocks || pr.block >= 0
+				}
+			}
+		}
+		m.tiered = append(m.tiered, len(m.policies))
+		m.policies = append(m.policies, pol)
+	}
+	sort.SliceStable(m.tiered, func(i, j int) bool {
+		a, b := &m.policies[m.tiered[i]], &m.policies[m.tiered[j]]
+		if a.tier != b.tier {
+			return a.tier < b.tier
+		}
+		if a.priority != b.priority {
+			return a.priority < b.priority
+		}
+		return a.ref.less(b.ref)
+	})
 	for ref := range named {
 		m.namedRefs = append(m.namedRefs, ref)
 	}
@@ -625,8 +691,15 @@ func (p *podInfo) resolve(name string, proto Protocol) (int32, bool) {
 // selects reports whether a policy applies to the pod.
 func (m *Model) selects(pol *policy, p *podInfo) bool {
 	// hostNetwork pods share the node's network namespace; CNIs do not
-	// enforce policies on them (kubernetes/website 39875).
-	return p.ns == pol.ref.Namespace && !p.hostNetwork && pol.selector.Matches(p.labels)
+	// enforce policies on them (kubernetes/website 39875), and the
+	// cluster-wide kinds say so.
+	if p.hostNetwork {
+		return false
+	}
+	if pol.nsSel != nil {
+		return pol.nsSel.Matches(m.namespaceLabels(p.ns)) && pol.selector.Matches(p.labels)
+	}
+	return p.ns == pol.ref.Namespace && pol.selector.Matches(p.labels)
 }
 
 // selectorPeerMatches reports whether a podSelector/namespaceSelector peer

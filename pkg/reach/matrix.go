@@ -65,6 +65,11 @@ type Matrix struct {
 	// Edges holds only non-empty port sets, sorted by From then To. A pod's
 	// traffic to itself is never part of an edge: it is always allowed.
 	Edges []Edge `json:"edges"`
+	// Undefined lists, sorted by From then To, the ports whose verdict is
+	// undefined (policies of equal priority disagree, or a peer outside
+	// the model may match): neither allowed nor denied. Those ports are
+	// not in Edges.
+	Undefined []Edge `json:"undefined,omitempty"`
 	// External has one entry per node, in the same order.
 	External []ExternalAccess `json:"external"`
 	Stats    Stats            `json:"stats"`
@@ -98,6 +103,10 @@ type ExternalAccess struct {
 	Egress []CIDRPorts `json:"egress"`
 	// Ingress: ports on the node's pods those addresses may reach.
 	Ingress []CIDRPorts `json:"ingress"`
+	// UndefinedEgress and UndefinedIngress list the ranges and ports whose
+	// verdict is undefined (see Matrix.Undefined).
+	UndefinedEgress  []CIDRPorts `json:"undefinedEgress,omitempty"`
+	UndefinedIngress []CIDRPorts `json:"undefinedIngress,omitempty"`
 }
 
 // CIDRPorts is a set of address ranges sharing one port set. Entries are
@@ -173,6 +182,10 @@ func (m *Model) MatrixStream(level Level) *MatrixStream {
 			external[key.String()] = ext
 		}
 		out.External = append(out.External, ext)
+	}
+
+	if ev.hasUndef {
+		out.Undefined = ev.undefinedEdges(nodes)
 	}
 
 	out.Stats = Stats{
@@ -262,6 +275,11 @@ type matrixEval struct {
 	rows [2][][]uint32
 	// ext[d][p][address class]: the same toward or from addresses.
 	ext [2][][]uint32
+	// undef[d][p] and extUndef[d][p] map a class or address class to the
+	// ports whose verdict is undefined (see Direction.Undefined); nil for
+	// profiles without cluster-wide policies.
+	undef, extUndef [2][]map[int]uint32
+	hasUndef        bool
 	// rulePorts memoises a rule's ports for a named-port vector (-1: an
 	// address, on which names resolve to nothing).
 	rulePorts map[[2]int]uint32
@@ -285,7 +303,8 @@ func newMatrixEval(m *Model, ci *classIndex) *matrixEval {
 		for c := range ci.classes {
 			cl := &ci.classes[c]
 			pols := cl.selectedBy[d]
-			if len(pols) == 0 {
+			groups := m.tierGroupsOf(cl.tiers, d)
+			if len(pols) == 0 && groups.empty() {
 				ev.profile[d][c] = -1
 				continue
 			}
@@ -301,12 +320,25 @@ func newMatrixEval(m *Model, ci *classIndex) *matrixEval {
 				subjectNamed = cl.named
 				key.WriteString("|" + strconv.Itoa(cl.named))
 			}
+			if !groups.empty() {
+				key.WriteString("|t")
+				for _, pi := range cl.tiers {
+					key.WriteString(strconv.Itoa(pi))
+					key.WriteByte(',')
+				}
+			}
 			p, ok := byKey[key.String()]
 			if !ok {
 				p = len(ev.rows[d])
 				byKey[key.String()] = p
-				ev.rows[d] = append(ev.rows[d], ev.classRow(d, pols, subjectNamed))
-				ev.ext[d] = append(ev.ext[d], ev.addrRow(d, pols, subjectNamed))
+				if groups.empty() {
+					ev.rows[d] = append(ev.rows[d], ev.classRow(d, pols, subjectNamed))
+					ev.ext[d] = append(ev.ext[d], ev.addrRow(d, pols, subjectNamed))
+					ev.undef[d] = append(ev.undef[d], nil)
+					ev.extUndef[d] = append(ev.extUndef[d], nil)
+				} else {
+					ev.tierRows(d, pols, groups, subjectNamed)
+				}
 			}
 			ev.profile[d][c] = p
 		}
@@ -620,7 +652,79 @@ func (ev *matrixEval) external(members []member) ExternalAccess {
 		}
 		return ev.cidrPorts(perAddr)
 	}
-	return ExternalAccess{Egress: side(egress), Ingress: side(ingress)}
+	out := ExternalAccess{Egress: side(egress), Ingress: side(ingress)}
+	if ev.hasUndef {
+		undef := func(d Dir) []CIDRPorts {
+			perAddr := make([]uint32, len(ev.ci.addrs.blocks))
+			any := false
+			for a := range perAddr {
+				u := PortSet{}
+				for _, mb := range members {
+					if p := ev.profile[d][mb.class]; p >= 0 && ev.extUndef[d][p] != nil {
+						u = u.Union(ev.tbl.sets[ev.extUndef[d][p][a]])
+					}
+				}
+				// Ports some member allows for sure are not undefined for
+				// the node.
+				u = u.Subtract(ev.tbl.sets[perAddrSure(ev, d, members, a)])
+				perAddr[a] = ev.tbl.intern(u)
+				any = any || !u.IsEmpty()
+			}
+			if !any {
+				return nil
+			}
+			return ev.cidrPorts(perAddr)
+		}
+		out.UndefinedEgress, out.UndefinedIngress = undef(egress), undef(ingress)
+	}
+	return out
+}
+
+func perAddrSure(ev *matrixEval, d Dir, members []member, a int) uint32 {
+	id := noPortsID
+	for _, mb := range members {
+		one := allPortsID
+		if p := ev.profile[d][mb.class]; p >= 0 {
+			one = ev.ext[d][p][a]
+		}
+		id = ev.tbl.union(id, one)
+	}
+	return id
+}
+
+// undefinedEdges lists the node pairs with undefined ports; cluster-wide
+// policies that make verdicts undefined are rare, so this is done pair by
+// pair on the classes involved.
+func (ev *matrixEval) undefinedEdges(nodes []matrixNode) []Edge {
+	cache := map[[2]int]PortSet{}
+	pairU := func(s, d int) PortSet {
+		k := [2]int{s, d}
+		if u, ok := cache[k]; ok {
+			return u
+		}
+		u := ev.pairUndef(s, d)
+		cache[k] = u
+		return u
+	}
+	var out []Edge
+	for a := range nodes {
+		for b := range nodes {
+			u, sure := PortSet{}, PortSet{}
+			for _, ma := range nodes[a].members {
+				for _, mb := range nodes[b].members {
+					if a == b && ma.class == mb.class && ma.pods == 1 {
+						continue
+					}
+					u = u.Union(pairU(ma.class, mb.class))
+					sure = sure.Union(ev.tbl.sets[ev.pair(ma.class, mb.class)])
+				}
+			}
+			if u = u.Subtract(sure); !u.IsEmpty() {
+				out = append(out, Edge{From: a, To: b, Ports: u, PortsKey: ev.tbl.intern(u)})
+			}
+		}
+	}
+	return out
 }
 
 // cidrPorts groups the address space by port set: adjacent segments with

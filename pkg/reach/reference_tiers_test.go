@@ -153,7 +153,10 @@ func refTiers(snap *inventory.Snapshot) (admin, baseline []refTierPolicy) {
 	for _, p := range snap.BaselineAdminNetworkPolicies {
 		// A BaselineAdminNetworkPolicy has no priority: it is the tier's
 		// only policy (named default); several, as files may hold, tie.
-		rp := refTierPolicy{name: "BaselineAdminNetworkPolicy/" + p.Name, subject: refAlphaSubject(p.Spec.Subject)}
+		// The API orders it against no ClusterNetworkPolicy; the README's
+		// choice is after every Baseline ClusterNetworkPolicy (their
+		// priorities stop at 1000).
+		rp := refTierPolicy{name: "BaselineAdminNetworkPolicy/" + p.Name, priority: 1001, subject: refAlphaSubject(p.Spec.Subject)}
 		for _, r := range p.Spec.Ingress {
 			rule := refTierRule{action: refAlphaAction(string(r.Action)), ports: refAlphaPorts(r.Ports)}
 			for _, peer := range r.From {

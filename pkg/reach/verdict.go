@@ -46,6 +46,9 @@ type Verdict struct {
 	Port     int32    `json:"port"`
 	Protocol Protocol `json:"protocol"`
 	Allowed  bool     `json:"allowed"`
+	// Undefined says the verdict may go either way (see
+	// Direction.Undefined); Allowed is false then.
+	Undefined bool `json:"undefined,omitempty"`
 	// Egress is the source side, Ingress the destination side.
 	Egress  Direction `json:"egress"`
 	Ingress Direction `json:"ingress"`
@@ -63,10 +66,18 @@ type Direction struct {
 	// their effective policyTypes, sorted.
 	IsolatedBy []PolicyRef `json:"isolatedBy,omitempty"`
 	Allowed    bool        `json:"allowed"`
+	// Undefined says both outcomes are possible: policies of equal
+	// priority in one tier disagree, or a peer outside the model may match.
+	// Allowed is false then.
+	Undefined bool `json:"undefined,omitempty"`
 	// AllowedBy lists every rule that allows the traffic, sorted by policy
 	// then rule: policies are additive, so all of them would have to go.
 	AllowedBy []RuleMatch `json:"allowedBy,omitempty"`
 	Reason    string      `json:"reason"`
+	// Tiers is the chain that decided, when cluster-wide policies
+	// (ClusterNetworkPolicy, AdminNetworkPolicy, BaselineAdminNetworkPolicy)
+	// select the subject.
+	Tiers []TierStep `json:"tiers,omitempty"`
 }
 
 // Reasons a Direction gives.
@@ -77,6 +88,7 @@ const (
 	ReasonHostNetwork = "hostNetwork pod: outside NetworkPolicy control"
 	ReasonExternal    = "external address: no policy applies"
 	ReasonSelf        = "a pod may always reach itself"
+	ReasonUndefined   = "undefined: the outcome depends on the implementation or on what the model cannot see"
 )
 
 // RuleMatch is one rule allowing a connection.
@@ -125,6 +137,9 @@ func (m *Model) Verdict(src, dst Endpoint, port int32, proto Protocol) Verdict {
 	v.Egress = m.direction(egress, s, d, d, self, port, proto)
 	v.Ingress = m.direction(ingress, d, s, d, self, port, proto)
 	v.Allowed = v.Egress.Allowed && v.Ingress.Allowed
+	// Either side undefined and the other not denying: either outcome.
+	v.Undefined = !v.Allowed && (v.Egress.Undefined || v.Ingress.Undefined) &&
+		(v.Egress.Allowed || v.Egress.Undefined) && (v.Ingress.Allowed || v.Ingress.Undefined)
 	return v
 }
 
@@ -146,6 +161,17 @@ func (m *Model) direction(d Dir, subject, other, dst party, self bool, port int3
 		return out
 	}
 	out.Evaluated = true
+	out = m.npDirection(d, out, subject, other, dst, port, proto)
+	if tiers := m.tierSubjects(subject.pod); len(tiers) > 0 {
+		if g := m.tierGroupsOf(tiers, d); !g.empty() {
+			return m.tierDirection(d, g, other, dst, port, proto, out)
+		}
+	}
+	return out
+}
+
+// npDirection is the NetworkPolicy tier's answer for one side.
+func (m *Model) npDirection(d Dir, out Direction, subject, other, dst party, port int32, proto Protocol) Direction {
 	out.Allowed = false
 	for _, pi := range m.byNamespace[subject.pod.ns] {
 		pol := &m.policies[pi]
@@ -193,31 +219,62 @@ func (m *Model) matchingPeers(pol *policy, r *rule, other party) (string, bool) 
 	}
 	var texts []string
 	for i := range r.peers {
-		if m.peerMatches(pol, &r.peers[i], other) {
+		switch m.peerMatch(pol, &r.peers[i], other) {
+		case matchYes:
 			texts = append(texts, r.peers[i].text)
+		case matchMaybe:
+			texts = append(texts, r.peers[i].text+" (may match: "+r.peers[i].outside+")")
 		}
 	}
 	return strings.Join(texts, "; "), len(texts) > 0
 }
 
 func (m *Model) peerMatches(pol *policy, pr *peer, other party) bool {
-	if pr.block < 0 {
-		return other.pod != nil && m.selectorPeerMatches(pol, pr, other.pod)
+	return m.peerMatch(pol, pr, other) == matchYes
+}
+
+// peerMatch says whether a peer matches the far end; matchMaybe for a peer
+// the model cannot decide (domainNames, nodes without Node objects) facing
+// an address or a hostNetwork pod.
+func (m *Model) peerMatch(pol *policy, pr *peer, other party) match {
+	switch {
+	case pr.never:
+		return matchNo
+	case pr.any:
+		return matchYes
+	case pr.outside != "":
+		// A hostNetwork pod is an address here, when it has one.
+		if other.pod == nil || other.pod.hostNetwork && len(other.pod.ips) > 0 {
+			return matchMaybe
+		}
+		return matchNo
+	case pr.block < 0:
+		return boolMatch(other.pod != nil && m.selectorPeerMatches(pol, pr, other.pod))
 	}
 	b := &m.blocks[pr.block]
 	if other.pod == nil {
-		return b.contains(other.ip)
+		return boolMatch(b.contains(other.ip))
 	}
-	if !m.ipBlockSeesPod(other.pod) {
-		return false
+	if pr.kind == PeerNodes && !other.pod.hostNetwork {
+		return matchNo // node addresses are not pod addresses
+	}
+	if !pr.seesPods && !m.ipBlockSeesPod(other.pod) {
+		return matchNo
 	}
 	// A dual-stack pod is matched if any of its addresses is inside.
 	for _, ip := range other.pod.ips {
 		if b.contains(ip) {
-			return true
+			return matchYes
 		}
 	}
-	return false
+	return matchNo
+}
+
+func boolMatch(b bool) match {
+	if b {
+		return matchYes
+	}
+	return matchNo
 }
 
 // matchingPorts returns the text of the rule's port entries that contain

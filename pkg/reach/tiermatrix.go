@@ -1,0 +1,214 @@
+package reach
+
+import (
+	"slices"
+)
+
+// tierRows computes a profile's rows when cluster-wide policies select its
+// classes: for each far end, the ports allowed for sure and the ports whose
+// verdict is undefined. The port space is cut into atoms at every boundary
+// of the ports in play, and each atom is decided by the same walk as a
+// single verdict, so the matrix and Verdict cannot disagree.
+func (ev *matrixEval) tierRows(d Dir, pols []int, groups tierGroups, subjectNamed int) {
+	m := ev.m
+	isolated := len(pols) > 0
+	var npRow, npExt []uint32
+	if isolated {
+		npRow = ev.classRow(d, pols, subjectNamed)
+		npExt = ev.addrRow(d, pols, subjectNamed)
+	}
+	var tierRules []*rule
+	for t := range groups {
+		for _, g := range groups[t] {
+			for _, pi := range g {
+				for ri := range m.policies[pi].rules[d] {
+					tierRules = append(tierRules, &m.policies[pi].rules[d][ri])
+				}
+			}
+		}
+	}
+
+	decide := func(matchOf func(r *rule) match, portsOf func(r *rule) PortSet, np PortSet) (sure, undef PortSet) {
+		matched := map[*rule]PortSet{}
+		kinds := map[*rule]match{}
+		cuts := []PortSet{np}
+		for _, r := range tierRules {
+			if mk := matchOf(r); mk != matchNo {
+				ps := portsOf(r)
+				matched[r], kinds[r] = ps, mk
+				cuts = append(cuts, ps)
+			}
+		}
+		if len(matched) == 0 {
+			if isolated {
+				return np, PortSet{}
+			}
+			// Nothing of the tiers applies and no NetworkPolicy isolates:
+			// the Baseline tier's end allows all.
+			return allPorts, PortSet{}
+		}
+		w := &tierWalk{m: m, groups: groups, dir: d, npIsolated: isolated}
+		for _, a := range portAtoms(cuts) {
+			proto, port := a.proto, a.r.From
+			w.npAllows = np.Contains(proto, port)
+			w.ruleMatch = func(pol *policy, r *rule) match {
+				ps, ok := matched[r]
+				if !ok || !ps.Contains(proto, port) {
+					return matchNo
+				}
+				return kinds[r]
+			}
+			switch w.run() {
+			case canAllow:
+				sure = sure.Union(PortsOf(proto, a.r))
+			case canAllow | canDeny:
+				undef = undef.Union(PortsOf(proto, a.r))
+			}
+		}
+		return sure, undef
+	}
+
+	classes := ev.ci.classes
+	row := make([]uint32, len(classes))
+	undefRow := map[int]uint32{}
+	for c := range classes {
+		cl := &classes[c]
+		named := subjectNamed
+		if d == egress {
+			named = cl.named
+		}
+		np := PortSet{}
+		if isolated {
+			np = ev.tbl.sets[npRow[c]]
+		}
+		sure, undef := decide(func(r *rule) match { return classMatch(r, cl) },
+			func(r *rule) PortSet { return ev.tbl.sets[ev.portsOf(r, named)] }, np)
+		row[c] = ev.tbl.intern(sure)
+		if !undef.IsEmpty() {
+			undefRow[c] = ev.tbl.intern(undef)
+		}
+	}
+	addrBlocks := ev.ci.addrs.blocks
+	ext := make([]uint32, len(addrBlocks))
+	extUndef := map[int]uint32{}
+	named := subjectNamed
+	if d == egress {
+		named = -1
+	}
+	for a, in := range addrBlocks {
+		np := PortSet{}
+		if isolated {
+			np = ev.tbl.sets[npExt[a]]
+		}
+		sure, undef := decide(func(r *rule) match { return addrMatch(r, in) },
+			func(r *rule) PortSet { return ev.tbl.sets[ev.portsOf(r, named)] }, np)
+		ext[a] = ev.tbl.intern(sure)
+		if !undef.IsEmpty() {
+			extUndef[a] = ev.tbl.intern(undef)
+		}
+	}
+	if len(undefRow) == 0 {
+		undefRow = nil
+	}
+	if len(extUndef) == 0 {
+		extUndef = nil
+	}
+	ev.hasUndef = ev.hasUndef || undefRow != nil || extUndef != nil
+	ev.rows[d] = append(ev.rows[d], row)
+	ev.ext[d] = append(ev.ext[d], ext)
+	ev.undef[d] = append(ev.undef[d], undefRow)
+	ev.extUndef[d] = append(ev.extUndef[d], extUndef)
+}
+
+// classMatch says whether a rule's peers match a class's pods.
+func classMatch(r *rule, cl *podClass) match {
+	if len(r.peers) == 0 {
+		return matchYes
+	}
+	best := matchNo
+	for k := range r.peers {
+		if cl.peers.has(r.peers[k].id) {
+			return matchYes
+		}
+		if cl.maybe.has(r.peers[k].id) {
+			best = matchMaybe
+		}
+	}
+	return best
+}
+
+// addrMatch says whether a rule's peers match an address class.
+func addrMatch(r *rule, in bitset) match {
+	if len(r.peers) == 0 {
+		return matchYes
+	}
+	best := matchNo
+	for k := range r.peers {
+		pr := &r.peers[k]
+		switch {
+		case pr.never:
+		case pr.any:
+			return matchYes
+		case pr.outside != "":
+			best = matchMaybe
+		case pr.block >= 0 && in.has(pr.block):
+			return matchYes
+		}
+	}
+	return best
+}
+
+// portAtom is a range of one protocol's ports that no cut splits.
+type portAtom struct {
+	proto Protocol
+	r     PortRange
+}
+
+// portAtoms cuts the whole port space at every boundary of the sets.
+func portAtoms(sets []PortSet) []portAtom {
+	var out []portAtom
+	for pi, proto := range protocols {
+		lo, hi := fold(pi, MinPort), fold(pi, MaxPort)
+		cuts := []uint32{lo, hi + 1}
+		for _, s := range sets {
+			for _, iv := range s.iv {
+				if iv.lo > lo && iv.lo <= hi {
+					cuts = append(cuts, iv.lo)
+				}
+				if iv.hi+1 > lo && iv.hi < hi {
+					cuts = append(cuts, iv.hi+1)
+				}
+			}
+		}
+		slices.Sort(cuts)
+		cuts = slices.Compact(cuts)
+		for i := 0; i+1 < len(cuts); i++ {
+			out = append(out, portAtom{proto, PortRange{int32(cuts[i] & 0xffff), int32((cuts[i+1] - 1) & 0xffff)}})
+		}
+	}
+	return out
+}
+
+// pairUndef returns the ports whose verdict from class s to class d is
+// undefined: allowed under some outcome of each side, not under all.
+func (ev *matrixEval) pairUndef(s, d int) PortSet {
+	outSure, inSure := allPorts, allPorts
+	var outU, inU PortSet
+	if p := ev.profile[egress][s]; p >= 0 {
+		outSure = ev.tbl.sets[ev.rows[egress][p][d]]
+		if u := ev.undef[egress][p]; u != nil {
+			outU = ev.tbl.sets[u[d]]
+		}
+	}
+	if p := ev.profile[ingress][d]; p >= 0 {
+		inSure = ev.tbl.sets[ev.rows[ingress][p][s]]
+		if u := ev.undef[ingress][p]; u != nil {
+			inU = ev.tbl.sets[u[s]]
+		}
+	}
+	if outU.IsEmpty() && inU.IsEmpty() {
+		return PortSet{}
+	}
+	most := outSure.Union(outU).Intersect(inSure.Union(inU))
+	return most.Subtract(outSure.Intersect(inSure))
+}
