@@ -28,6 +28,7 @@ test: fmt-check vet unit krew e2e
 
 unit:
 	go test -count=1 ./pkg/... ./cmd/...
+	go test -run '^$$' -fuzz '^FuzzSplitMatchesKubectl$$' -fuzztime 10s ./pkg/inventory
 
 ## e2e: the built plugin through kubectl against envtest (builds kube-apiserver and etcd once, ~15 min)
 e2e:
