@@ -196,6 +196,13 @@ func TestOneEdit(t *testing.T) {
 
 func TestNearMiss(t *testing.T) {
 	sets := []labels.Set{{"app": "web"}, {"app": "web", "tier": "front"}, {"team": "db"}}
+	parse := func(s *metav1.LabelSelector) labels.Selector {
+		sel, err := metav1.LabelSelectorAsSelector(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sel
+	}
 	tests := []struct {
 		name string
 		sel  *metav1.LabelSelector
@@ -210,7 +217,7 @@ func TestNearMiss(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := ""
-			if n := nearMiss(tt.sel, sets); n != nil {
+			if n := nearMiss(parse(tt.sel), sets); n != nil {
 				got = n.want + " -> " + n.have
 			}
 			if got != tt.want {

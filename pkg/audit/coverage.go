@@ -44,10 +44,10 @@ func coverage(in *Input) Coverage {
 	for _, ns := range f.namespaces {
 		nc := NamespaceCoverage{Name: ns, Pods: len(f.podsByNS[ns]), Policies: len(f.policiesByNS[ns]), ReachableFrom: []string{}}
 		for _, p := range f.podsByNS[ns] {
-			if len(f.ingressBy[podKey(p)]) > 0 {
+			if len(f.isolatedBy(p, "ingress")) > 0 {
 				nc.IngressIsolated++
 			}
-			if len(f.egressBy[podKey(p)]) > 0 {
+			if len(f.isolatedBy(p, "egress")) > 0 {
 				nc.EgressIsolated++
 			}
 		}

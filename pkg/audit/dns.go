@@ -64,21 +64,36 @@ func dnsBlocked(in *Input) []Finding {
 	var isolated []*corev1.Pod
 	for _, ns := range in.facts.namespaces {
 		for _, p := range in.facts.podsByNS[ns] {
-			if len(in.facts.egressBy[podKey(p)]) > 0 {
+			if len(in.facts.isolatedBy(p, "egress")) > 0 {
 				isolated = append(isolated, p)
 			}
 		}
 	}
 	order, pods := workloadsOf(isolated)
+	// Pods of one class get the same verdicts: ask once per class.
+	byClass := map[int][]string{}
+	missing := func(p *corev1.Pod) []string {
+		c, ok := in.facts.podClass[podKey(p)]
+		if !ok || isTarget(p, targets) {
+			// A DNS pod always reaches itself, unlike its replicas.
+			return missingDNS(in.Model, p, targets)
+		}
+		m, ok := byClass[c]
+		if !ok {
+			m = missingDNS(in.Model, p, targets)
+			byClass[c] = m
+		}
+		return m
+	}
 	var out []Finding
 	for _, w := range order {
 		// Pods of one workload normally share a verdict; check each and
 		// report the first that fails, naming it.
-		var missing []string
+		var lacking []string
 		var culprit *corev1.Pod
 		for _, p := range pods[w] {
-			missing = missingDNS(in.Model, p, targets)
-			if len(missing) > 0 {
+			lacking = missing(p)
+			if len(lacking) > 0 {
 				culprit = p
 				break
 			}
@@ -87,7 +102,7 @@ func dnsBlocked(in *Input) []Finding {
 			continue
 		}
 		var by []string
-		for _, r := range in.facts.egressBy[podKey(culprit)] {
+		for _, r := range in.facts.isolatedBy(culprit, "egress") {
 			by = append(by, r.String())
 		}
 		sort.Strings(by)
@@ -98,7 +113,7 @@ func dnsBlocked(in *Input) []Finding {
 		out = append(out, Finding{
 			Severity: High,
 			Message: fmt.Sprintf("%s is egress-isolated (by %s) and cannot reach cluster DNS on %s: name lookups will fail",
-				w, truncateList(by, 3), strings.Join(missing, " and ")),
+				w, truncateList(by, 3), strings.Join(lacking, " and ")),
 			Objects: []Object{objectOfWorkload(w)},
 			Fix:     "allow egress to namespace kube-system, pods k8s-app=kube-dns, on UDP and TCP 53 (the DNS pods' container ports)",
 			Change:  ChangeAllowDNS,
@@ -132,4 +147,13 @@ func missingDNS(m *reach.Model, p *corev1.Pod, targets []dnsTarget) []string {
 		}
 	}
 	return missing
+}
+
+func isTarget(p *corev1.Pod, targets []dnsTarget) bool {
+	for _, t := range targets {
+		if t.pod.Namespace == p.Namespace && t.pod.Name == p.Name {
+			return true
+		}
+	}
+	return false
 }

@@ -4,63 +4,84 @@ import (
 	"sort"
 
 	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/inventory"
 	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/reach"
 )
 
-// facts are computed once and shared by the checks.
+// facts are computed once and shared by the checks. They come from the
+// compiled model (reach.Policy views) and the engine's answers, never from
+// the policy objects, so that the audit and the verdicts read every policy
+// the same way.
 type facts struct {
-	podsByNS     map[string][]*corev1.Pod
-	policiesByNS map[string][]*networkingv1.NetworkPolicy
+	podsByNS map[string][]*corev1.Pod
+	// policies are every compiled policy, in Model.Policies order;
+	// policiesByNS the NetworkPolicies of each namespace among them.
+	policies     []*reach.Policy
+	policiesByNS map[string][]*reach.Policy
 	// selected maps a policy to the pods it applies to.
 	selected map[reach.PolicyRef][]*corev1.Pod
-	// ingressBy and egressBy map "ns/pod" to the policies isolating it.
-	ingressBy, egressBy map[string][]reach.PolicyRef
-	matrix              *reach.Matrix
-	redundancy          reach.Redundancy
-	namespaces          []string // sorted, in scope
-	scope               map[string]bool
-	labels              *labelIndex
-	exposures           map[string]*exposure // see exposure
+	// query answers per-rule questions; classes are the pods every policy
+	// treats alike, podClass maps "ns/pod" to its class.
+	query      *reach.Query
+	classes    []reach.PodClass
+	podClass   map[string]int
+	matrix     *reach.Matrix
+	redundancy reach.Redundancy
+	namespaces []string // sorted, in scope
+	scope      map[string]bool
+	labels     *labelIndex
+	exposures  map[string]*exposure // see exposure
 }
 
 func (f *facts) inScope(ns string) bool { return f.scope[ns] }
 
 func podKey(p *corev1.Pod) string { return p.Namespace + "/" + p.Name }
 
-func refOf(np *networkingv1.NetworkPolicy) reach.PolicyRef {
-	return reach.NetworkPolicyRef(np.Namespace, np.Name)
+// isolatedBy returns the policies isolating the pod in the direction
+// ("ingress" or "egress"), sorted.
+func (f *facts) isolatedBy(p *corev1.Pod, dir string) []reach.PolicyRef {
+	c, ok := f.podClass[podKey(p)]
+	if !ok {
+		return nil
+	}
+	return f.classes[c].IsolatedBy[dirOf(dir)]
+}
+
+func dirOf(dir string) reach.Dir {
+	if dir == "egress" {
+		return reach.Egress
+	}
+	return reach.Ingress
 }
 
 func gatherFacts(in *Input) *facts {
 	f := &facts{
 		podsByNS:     map[string][]*corev1.Pod{},
-		policiesByNS: map[string][]*networkingv1.NetworkPolicy{},
+		policiesByNS: map[string][]*reach.Policy{},
 		selected:     map[reach.PolicyRef][]*corev1.Pod{},
-		ingressBy:    map[string][]reach.PolicyRef{},
-		egressBy:     map[string][]reach.PolicyRef{},
+		podClass:     map[string]int{},
 	}
 	for i := range in.Snap.Pods {
 		p := &in.Snap.Pods[i]
 		f.podsByNS[p.Namespace] = append(f.podsByNS[p.Namespace], p)
 	}
 	f.labels = newLabelIndex(in, f.podsByNS)
-	for i := range in.Snap.Policies {
-		np := &in.Snap.Policies[i]
-		f.policiesByNS[np.Namespace] = append(f.policiesByNS[np.Namespace], np)
-		ref := refOf(np)
-		pods := in.Model.SelectedPods(ref)
-		f.selected[ref] = pods
-		ing, eg := reach.EffectiveTypes(np)
-		for _, p := range pods {
-			if ing {
-				f.ingressBy[podKey(p)] = append(f.ingressBy[podKey(p)], ref)
-			}
-			if eg {
-				f.egressBy[podKey(p)] = append(f.egressBy[podKey(p)], ref)
-			}
+	policies := in.Model.Policies()
+	for i := range policies {
+		pol := &policies[i]
+		f.policies = append(f.policies, pol)
+		if pol.ClusterScoped() {
+			continue
+		}
+		f.policiesByNS[pol.Ref.Namespace] = append(f.policiesByNS[pol.Ref.Namespace], pol)
+		f.selected[pol.Ref] = in.Model.SelectedPods(pol.Ref)
+	}
+	f.query = in.Model.Query()
+	f.classes = f.query.Classes()
+	for c := range f.classes {
+		for _, p := range f.classes[c].Pods {
+			f.podClass[podKey(p)] = c
 		}
 	}
 	for _, ns := range in.Snap.Namespaces {
@@ -79,8 +100,8 @@ func gatherFacts(in *Input) *facts {
 }
 
 // objectOfPolicy names a policy, optionally a field inside it.
-func objectOfPolicy(np *networkingv1.NetworkPolicy, field string) Object {
-	return Object{Kind: "NetworkPolicy", Namespace: np.Namespace, Name: np.Name, Field: field}
+func objectOfPolicy(ref reach.PolicyRef, field string) Object {
+	return Object{Kind: ref.Kind, Namespace: ref.Namespace, Name: ref.Name, Field: field}
 }
 
 func objectOfWorkload(w inventory.Workload) Object {
@@ -110,4 +131,22 @@ func podNames(pods []*corev1.Pod, max int) string {
 	}
 	sort.Strings(names)
 	return truncateList(names, max)
+}
+
+// policy returns the compiled policy with that reference, or nil.
+func (f *facts) policy(ref reach.PolicyRef) *reach.Policy {
+	if ref.Kind == reach.KindNetworkPolicy {
+		for _, pol := range f.policiesByNS[ref.Namespace] {
+			if pol.Ref == ref {
+				return pol
+			}
+		}
+		return nil
+	}
+	for _, pol := range f.policies {
+		if pol.Ref == ref {
+			return pol
+		}
+	}
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/inventory"
+	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/reach"
 )
 
 var _ = register(Check{
@@ -72,10 +73,10 @@ func perWorkload(in *Input, match func(*corev1.Pod) bool, finding func(inventory
 }
 
 func hasIPBlocks(in *Input) bool {
-	for i := range in.Snap.Policies {
-		for _, r := range rulesOf(&in.Snap.Policies[i]) {
-			for _, p := range r.peers {
-				if p.IPBlock != nil {
+	for _, pol := range in.facts.policies {
+		for _, r := range rulesOf(pol, true) {
+			for _, p := range r.Peers {
+				if p.Kind == reach.PeerAddresses {
 					return true
 				}
 			}

@@ -2,29 +2,25 @@ package audit
 
 import (
 	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/reach"
 )
 
-// labelIndex answers the selector questions the checks ask over and over
-// (which namespaces a namespaceSelector matches, which label sets the pods
-// of a namespace carry, what a peer matches) once per audit, so that their
-// cost grows with distinct selectors and label sets rather than with
-// peers times namespaces times pods. Replicas of a workload share one
-// label set.
+// labelIndex holds the label sets the typo checks compare selectors with
+// (which peers match what is the engine's answer, see reach.Query), and
+// keeps the answers about peers that several checks ask for. Replicas of a
+// workload share one label set, so its size grows with distinct label
+// sets, not pods.
 type labelIndex struct {
-	// namespaces are the snapshot's namespaces in its order, with the label
-	// the API server sets on every namespace.
-	names []string
-	sets  []labels.Set
-	// byNSSelector caches matchingNamespaces by the selector's canonical form.
-	byNSSelector map[string][]string
+	// sets are the snapshot's namespaces' labels, with the label the API
+	// server sets on every namespace.
+	sets []labels.Set
 	// podGroups holds, per namespace, the distinct label sets of its pods
 	// that policies can select (not hostNetwork), with how many pods carry each.
 	podGroups map[string][]labelGroup
-	// peers memoises matchPeer, keyed by the peer inside the snapshot.
-	peers map[*networkingv1.NetworkPolicyPeer]peerMatch
+	// peers memoises matchPeer.
+	peers map[peerKey]peerMatch
 }
 
 // labelGroup is a label set and the number of pods (or namespaces) carrying it.
@@ -33,21 +29,32 @@ type labelGroup struct {
 	n   int
 }
 
+// peerKey names one peer of one rule.
+type peerKey struct {
+	ref         reach.PolicyRef
+	dir         reach.Dir
+	rule, index int
+}
+
 type peerMatch struct {
+	names            []string // namespaces the peer's namespaceSelector matches
 	namespaces, pods int
 	miss             *peerMiss
 }
 
 func newLabelIndex(in *Input, podsByNS map[string][]*corev1.Pod) *labelIndex {
 	idx := &labelIndex{
-		byNSSelector: map[string][]string{},
-		podGroups:    map[string][]labelGroup{},
-		peers:        map[*networkingv1.NetworkPolicyPeer]peerMatch{},
+		podGroups: map[string][]labelGroup{},
+		peers:     map[peerKey]peerMatch{},
 	}
 	for i := range in.Snap.Namespaces {
 		ns := &in.Snap.Namespaces[i]
-		idx.names = append(idx.names, ns.Name)
-		idx.sets = append(idx.sets, namespaceLabels(ns))
+		set := labels.Set{}
+		for k, v := range ns.Labels {
+			set[k] = v
+		}
+		set[corev1.LabelMetadataName] = ns.Name
+		idx.sets = append(idx.sets, set)
 	}
 	for ns, pods := range podsByNS {
 		at := map[string]int{}
@@ -67,27 +74,6 @@ func newLabelIndex(in *Input, podsByNS map[string][]*corev1.Pod) *labelIndex {
 		idx.podGroups[ns] = groups
 	}
 	return idx
-}
-
-// matchingNamespaces returns the names of the namespaces a namespaceSelector
-// matches, in snapshot order; ok is false for a selector that does not parse.
-func (idx *labelIndex) matchingNamespaces(s *metav1.LabelSelector) (names []string, ok bool) {
-	sel, err := metav1.LabelSelectorAsSelector(s)
-	if err != nil {
-		return nil, false
-	}
-	key := sel.String()
-	if names, ok := idx.byNSSelector[key]; ok {
-		return names, true
-	}
-	names = []string{}
-	for i, set := range idx.sets {
-		if sel.Matches(set) {
-			names = append(names, idx.names[i])
-		}
-	}
-	idx.byNSSelector[key] = names
-	return names, true
 }
 
 // namespaceGroups are the namespaces' label sets, each counted once.

@@ -76,10 +76,6 @@ func allHostNetwork(pods []*corev1.Pod) bool {
 // forgotten reports workloads left open in a direction while neighbours are
 // isolated in it.
 func forgotten(in *Input, dir string) []Finding {
-	by := in.facts.ingressBy
-	if dir == "egress" {
-		by = in.facts.egressBy
-	}
 	var out []Finding
 	for _, ns := range in.facts.namespaces {
 		var open, isolated []*corev1.Pod
@@ -87,7 +83,7 @@ func forgotten(in *Input, dir string) []Finding {
 			if p.Spec.HostNetwork {
 				continue
 			}
-			if len(by[podKey(p)]) > 0 {
+			if len(in.facts.isolatedBy(p, dir)) > 0 {
 				isolated = append(isolated, p)
 			} else {
 				open = append(open, p)
@@ -98,7 +94,7 @@ func forgotten(in *Input, dir string) []Finding {
 		}
 		policies := map[string]bool{}
 		for _, p := range isolated {
-			for _, r := range by[podKey(p)] {
+			for _, r := range in.facts.isolatedBy(p, dir) {
 				policies[r.String()] = true
 			}
 		}

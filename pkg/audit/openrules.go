@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"net/netip"
 
-	networkingv1 "k8s.io/api/networking/v1"
-
 	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/reach"
 )
 
@@ -39,22 +37,20 @@ var _ = register(Check{
 	Run:     allowAllCancelsDeny,
 })
 
-// activeRules yields the rules of policies that select pods, in directions
-// the policy's effective types enforce (rules of other directions are ignored
-// by the API).
-func activeRules(in *Input, fn func(np *networkingv1.NetworkPolicy, r ruleView, exposed string)) {
-	for i := range in.Snap.Policies {
-		np := &in.Snap.Policies[i]
-		pods := in.facts.selected[refOf(np)]
+// activeRules yields the rules that count of NetworkPolicies that select
+// pods (rules of directions missing from policyTypes are ignored by the
+// API).
+func activeRules(in *Input, fn func(pol *reach.Policy, r ruleView, exposed string)) {
+	for _, pol := range in.facts.policies {
+		if pol.ClusterScoped() {
+			continue
+		}
+		pods := in.facts.selected[pol.Ref]
 		if len(pods) == 0 {
 			continue // NA030 reports it; a rule of an unused policy exposes nothing
 		}
-		ing, eg := reach.EffectiveTypes(np)
-		for _, r := range rulesOf(np) {
-			if (r.dir == "ingress" && !ing) || (r.dir == "egress" && !eg) {
-				continue
-			}
-			fn(np, r, plural(len(pods), "pod", "pods")+" ("+podNames(pods, 3)+")")
+		for _, r := range rulesOf(pol, false) {
+			fn(pol, r, plural(len(pods), "pod", "pods")+" ("+podNames(pods, 3)+")")
 		}
 	}
 }
@@ -80,22 +76,22 @@ func direction(r ruleView) (verb, prep string) {
 
 func anyPeerRules(in *Input) []Finding {
 	var out []Finding
-	activeRules(in, func(np *networkingv1.NetworkPolicy, r ruleView, exposed string) {
-		if len(r.peers) > 0 || (r.dir == "egress" && onlyDNSPorts(r.ports)) {
+	activeRules(in, func(pol *reach.Policy, r ruleView, exposed string) {
+		if len(r.Peers) > 0 || (r.dir == "egress" && onlyDNSPorts(r.Ports)) {
 			return // egress to any resolver on 53 is the standard DNS allowance
 		}
 		var msg string
 		if r.dir == "ingress" {
-			msg = fmt.Sprintf("%s/%s %s has no from peers: it admits every pod and every address outside the cluster to %s on %s",
-				np.Namespace, np.Name, r.label(), exposed, portsText(r.ports))
+			msg = fmt.Sprintf("%s %s has no from peers: it admits every pod and every address outside the cluster to %s on %s",
+				pol.Ref, r.label(), exposed, portsText(r.Ports))
 		} else {
-			msg = fmt.Sprintf("%s/%s %s has no to peers: it lets %s send to every pod and every address outside the cluster on %s",
-				np.Namespace, np.Name, r.label(), exposed, portsText(r.ports))
+			msg = fmt.Sprintf("%s %s has no to peers: it lets %s send to every pod and every address outside the cluster on %s",
+				pol.Ref, r.label(), exposed, portsText(r.Ports))
 		}
 		out = append(out, Finding{
-			Severity: openSeverity(r.dir, len(r.ports) == 0),
+			Severity: openSeverity(r.dir, len(r.Ports) == 0),
 			Message:  msg,
-			Objects:  []Object{objectOfPolicy(np, r.field())},
+			Objects:  []Object{objectOfPolicy(pol.Ref, r.field())},
 			Fix:      "list the peers that need this traffic (podSelector, namespaceSelector or ipBlock)",
 			Change:   ChangeTighten,
 		})
@@ -103,42 +99,52 @@ func anyPeerRules(in *Input) []Finding {
 	return out
 }
 
+// wideLimit returns the prefix length at or below which an address block
+// counts as (nearly) the whole internet.
+func wideLimit(in *Input, prefix netip.Prefix) int {
+	if prefix.Addr().Is6() && !prefix.Addr().Is4In6() {
+		return in.Config.WideIPv6Prefix
+	}
+	return in.Config.WideIPv4Prefix
+}
+
+// worldText names a wide block: "the whole internet" for /0.
+func worldText(prefix netip.Prefix, limit int) string {
+	if prefix.Bits() == 0 {
+		return "the whole internet"
+	}
+	return fmt.Sprintf("%s (a /%d, wider than /%d)", prefix.Masked(), prefix.Bits(), limit)
+}
+
+// wideIPBlocks reads the address blocks as the engine does (legacy
+// leading zeros included), so a block the matrix shows as the internet is
+// reported as such.
 func wideIPBlocks(in *Input) []Finding {
 	var out []Finding
-	activeRules(in, func(np *networkingv1.NetworkPolicy, r ruleView, exposed string) {
-		for i, p := range r.peers {
-			if p.IPBlock == nil {
+	activeRules(in, func(pol *reach.Policy, r ruleView, exposed string) {
+		for _, p := range r.Peers {
+			if p.Kind != reach.PeerAddresses {
 				continue
 			}
-			prefix, err := netip.ParsePrefix(p.IPBlock.CIDR)
-			if err != nil {
-				continue // the engine rejects it before the audit runs
-			}
-			limit := in.Config.WideIPv4Prefix
-			if prefix.Addr().Is6() && !prefix.Addr().Is4In6() {
-				limit = in.Config.WideIPv6Prefix
-			}
-			if prefix.Bits() > limit {
+			limit := wideLimit(in, p.CIDR)
+			if p.CIDR.Bits() > limit {
 				continue
 			}
-			world := "the whole internet"
-			if prefix.Bits() > 0 {
-				world = fmt.Sprintf("%s (a /%d, wider than /%d)", prefix.Masked(), prefix.Bits(), limit)
-			}
+			world := worldText(p.CIDR, limit)
 			except := ""
-			if len(p.IPBlock.Except) > 0 {
-				except = fmt.Sprintf(" except %d ranges", len(p.IPBlock.Except))
+			if len(p.Except) > 0 {
+				except = fmt.Sprintf(" except %d ranges", len(p.Except))
 			}
 			verb, prep := direction(r)
 			subject := exposed
-			msg := fmt.Sprintf("%s/%s %s %s %s%s to %s on %s", np.Namespace, np.Name, r.label(), verb, world, except, subject, portsText(r.ports))
+			msg := fmt.Sprintf("%s %s %s %s%s to %s on %s", pol.Ref, r.label(), verb, world, except, subject, portsText(r.Ports))
 			if r.dir == "egress" {
-				msg = fmt.Sprintf("%s/%s %s %s %s send %s %s%s on %s", np.Namespace, np.Name, r.label(), verb, subject, prep, world, except, portsText(r.ports))
+				msg = fmt.Sprintf("%s %s %s %s send %s %s%s on %s", pol.Ref, r.label(), verb, subject, prep, world, except, portsText(r.Ports))
 			}
 			out = append(out, Finding{
-				Severity: openSeverity(r.dir, len(r.ports) == 0),
+				Severity: openSeverity(r.dir, len(r.Ports) == 0),
 				Message:  msg,
-				Objects:  []Object{objectOfPolicy(np, r.peerField(i)+".ipBlock")},
+				Objects:  []Object{objectOfPolicy(pol.Ref, p.Field+".ipBlock")},
 				Fix:      "narrow the ipBlock to the addresses that need this traffic",
 				Change:   ChangeTighten,
 			})
@@ -149,19 +155,18 @@ func wideIPBlocks(in *Input) []Finding {
 
 func allNamespacesPeers(in *Input) []Finding {
 	var out []Finding
-	activeRules(in, func(np *networkingv1.NetworkPolicy, r ruleView, exposed string) {
-		for i, p := range r.peers {
-			ns := p.NamespaceSelector
-			if ns == nil || len(ns.MatchLabels) > 0 || len(ns.MatchExpressions) > 0 {
+	activeRules(in, func(pol *reach.Policy, r ruleView, exposed string) {
+		for _, p := range r.Peers {
+			if p.Kind == reach.PeerAddresses || p.NamespaceSelector == nil || !p.NamespaceSelector.Empty() {
 				continue
 			}
 			which := "every pod in every namespace"
-			if p.PodSelector != nil && (len(p.PodSelector.MatchLabels) > 0 || len(p.PodSelector.MatchExpressions) > 0) {
+			if !selectsEverything(p.PodSelector) {
 				which = "pods matching " + selectorText(p.PodSelector) + " in every namespace"
 			}
-			msg := fmt.Sprintf("%s/%s %s admits %s to %s on %s", np.Namespace, np.Name, r.label(), which, exposed, portsText(r.ports))
+			msg := fmt.Sprintf("%s %s admits %s to %s on %s", pol.Ref, r.label(), which, exposed, portsText(r.Ports))
 			if r.dir == "egress" {
-				msg = fmt.Sprintf("%s/%s %s lets %s send to %s on %s", np.Namespace, np.Name, r.label(), exposed, which, portsText(r.ports))
+				msg = fmt.Sprintf("%s %s lets %s send to %s on %s", pol.Ref, r.label(), exposed, which, portsText(r.Ports))
 			}
 			sev := Medium
 			if r.dir == "egress" {
@@ -170,7 +175,7 @@ func allNamespacesPeers(in *Input) []Finding {
 			out = append(out, Finding{
 				Severity: sev,
 				Message:  msg,
-				Objects:  []Object{objectOfPolicy(np, r.peerField(i)+".namespaceSelector")},
+				Objects:  []Object{objectOfPolicy(pol.Ref, p.Field+".namespaceSelector")},
 				Fix:      "select the namespaces that need this traffic by label (e.g. kubernetes.io/metadata.name)",
 				Change:   ChangeTighten,
 			})
@@ -181,18 +186,18 @@ func allNamespacesPeers(in *Input) []Finding {
 
 func allPortsRules(in *Input) []Finding {
 	var out []Finding
-	activeRules(in, func(np *networkingv1.NetworkPolicy, r ruleView, exposed string) {
-		if len(r.peers) == 0 || len(r.ports) > 0 {
+	activeRules(in, func(pol *reach.Policy, r ruleView, exposed string) {
+		if len(r.Peers) == 0 || len(r.Ports) > 0 {
 			return // no peers at all is NA011's
 		}
-		msg := fmt.Sprintf("%s/%s %s allows every port and protocol to %s from its peers", np.Namespace, np.Name, r.label(), exposed)
+		msg := fmt.Sprintf("%s %s allows every port and protocol to %s from its peers", pol.Ref, r.label(), exposed)
 		if r.dir == "egress" {
-			msg = fmt.Sprintf("%s/%s %s lets %s use every port and protocol toward its peers", np.Namespace, np.Name, r.label(), exposed)
+			msg = fmt.Sprintf("%s %s lets %s use every port and protocol toward its peers", pol.Ref, r.label(), exposed)
 		}
 		out = append(out, Finding{
 			Severity: Low,
 			Message:  msg,
-			Objects:  []Object{objectOfPolicy(np, r.field())},
+			Objects:  []Object{objectOfPolicy(pol.Ref, r.field())},
 			Fix:      "list the ports the peers need",
 			Change:   ChangeTighten,
 		})
@@ -201,24 +206,15 @@ func allPortsRules(in *Input) []Finding {
 }
 
 // isDenyAll: podSelector {} with the direction enforced and no rules in it.
-func isDenyAll(np *networkingv1.NetworkPolicy, dir string) bool {
-	sel := np.Spec.PodSelector
-	if len(sel.MatchLabels) > 0 || len(sel.MatchExpressions) > 0 {
-		return false
-	}
-	ing, eg := reach.EffectiveTypes(np)
-	if dir == "ingress" {
-		return ing && len(np.Spec.Ingress) == 0
-	}
-	return eg && len(np.Spec.Egress) == 0
+func isDenyAll(pol *reach.Policy, d reach.Dir) bool {
+	return selectsEverything(pol.PodSelector) && pol.Isolates[d] && len(pol.Rules[d]) == 0
 }
 
 // allowsAll: a rule with no peers and no ports, in an enforced direction.
-func allowsAll(np *networkingv1.NetworkPolicy, dir string) (int, bool) {
-	ing, eg := reach.EffectiveTypes(np)
-	for _, r := range rulesOf(np) {
-		if r.dir == dir && ((dir == "ingress" && ing) || (dir == "egress" && eg)) && len(r.peers) == 0 && len(r.ports) == 0 {
-			return r.index, true
+func allowsAll(pol *reach.Policy, d reach.Dir) (int, bool) {
+	for _, r := range pol.Rules[d] {
+		if len(r.Peers) == 0 && len(r.Ports) == 0 {
+			return r.Index, true
 		}
 	}
 	return 0, false
@@ -227,28 +223,29 @@ func allowsAll(np *networkingv1.NetworkPolicy, dir string) (int, bool) {
 func allowAllCancelsDeny(in *Input) []Finding {
 	var out []Finding
 	for _, ns := range in.facts.namespaces {
-		for _, dir := range []string{"ingress", "egress"} {
-			var deny *networkingv1.NetworkPolicy
-			for _, np := range in.facts.policiesByNS[ns] {
-				if isDenyAll(np, dir) {
-					deny = np
+		for _, d := range []reach.Dir{reach.Ingress, reach.Egress} {
+			dir := d.String()
+			var deny *reach.Policy
+			for _, pol := range in.facts.policiesByNS[ns] {
+				if isDenyAll(pol, d) {
+					deny = pol
 					break
 				}
 			}
 			if deny == nil {
 				continue
 			}
-			for _, np := range in.facts.policiesByNS[ns] {
-				idx, ok := allowsAll(np, dir)
-				pods := in.facts.selected[refOf(np)]
+			for _, pol := range in.facts.policiesByNS[ns] {
+				idx, ok := allowsAll(pol, d)
+				pods := in.facts.selected[pol.Ref]
 				if !ok || len(pods) == 0 {
 					continue
 				}
 				out = append(out, Finding{
 					Severity: High,
-					Message: fmt.Sprintf("%s/%s %s rule %d allows all %s for %s that %s/%s means to deny: the deny no longer denies for them",
-						np.Namespace, np.Name, dir, idx+1, dir, plural(len(pods), "pod", "pods")+" ("+podNames(pods, 3)+")", deny.Namespace, deny.Name),
-					Objects: []Object{objectOfPolicy(np, fmt.Sprintf("spec.%s[%d]", dir, idx)), objectOfPolicy(deny, "")},
+					Message: fmt.Sprintf("%s %s rule %d allows all %s for %s that %s means to deny: the deny no longer denies for them",
+						pol.Ref, dir, idx+1, dir, plural(len(pods), "pod", "pods")+" ("+podNames(pods, 3)+")", deny.Ref),
+					Objects: []Object{objectOfPolicy(pol.Ref, fmt.Sprintf("spec.%s[%d]", dir, idx)), objectOfPolicy(deny.Ref, "")},
 					Fix:     "replace the allow-all rule with the peers and ports the pods need",
 					Change:  ChangeRestoreDeny,
 				})
@@ -259,12 +256,12 @@ func allowAllCancelsDeny(in *Input) []Finding {
 }
 
 // onlyDNSPorts: every entry is port 53 over UDP or TCP.
-func onlyDNSPorts(ports []networkingv1.NetworkPolicyPort) bool {
+func onlyDNSPorts(ports []reach.Port) bool {
 	if len(ports) == 0 {
 		return false
 	}
 	for _, p := range ports {
-		if p.Port == nil || p.Port.IntVal != 53 || p.EndPort != nil || (p.Protocol != nil && *p.Protocol == "SCTP") {
+		if p.Name != "" || p.Range != (reach.PortRange{From: 53, To: 53}) || p.Protocol == reach.SCTP {
 			return false
 		}
 	}

@@ -1,11 +1,10 @@
 package audit
 
 import (
-	"encoding/json"
 	"fmt"
+	"strings"
 
-	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/reach"
 )
@@ -16,47 +15,59 @@ var _ = register(Check{
 	Run:     duplicatePolicies,
 })
 
-// normalisedSpec is a policy's spec with the API server's defaults applied
-// (policyTypes, protocol), so a manifest and its live copy compare equal.
-func normalisedSpec(np *networkingv1.NetworkPolicy) string {
-	spec := np.Spec.DeepCopy()
-	spec.PolicyTypes = nil
-	for _, t := range reach.EffectiveTypeNames(np) {
-		spec.PolicyTypes = append(spec.PolicyTypes, networkingv1.PolicyType(t))
+// specKey renders what a NetworkPolicy says as the model compiled it
+// (policyTypes and protocols defaulted, as the API server does), so that a
+// manifest and its live copy compare equal.
+func specKey(pol *reach.Policy) string {
+	var b strings.Builder
+	sel := func(s labels.Selector) {
+		if s == nil {
+			b.WriteString("<nil>")
+		} else {
+			b.WriteString("{" + s.String() + "}")
+		}
 	}
-	fix := func(ports []networkingv1.NetworkPolicyPort) {
-		for i := range ports {
-			if ports[i].Protocol == nil {
-				tcp := corev1.ProtocolTCP
-				ports[i].Protocol = &tcp
+	sel(pol.PodSelector)
+	fmt.Fprintf(&b, "|%v", pol.Isolates)
+	for d := range pol.Rules {
+		for _, rules := range [][]reach.Rule{pol.Rules[d], pol.Inactive[d]} {
+			for _, r := range rules {
+				fmt.Fprintf(&b, "|%d:%d:%s[", d, r.Index, r.Action)
+				for _, p := range r.Peers {
+					b.WriteString(string(p.Kind))
+					sel(p.NamespaceSelector)
+					sel(p.PodSelector)
+					if p.Kind == reach.PeerAddresses {
+						fmt.Fprintf(&b, "%s-%v", p.CIDR, p.Except)
+					}
+					b.WriteByte(';')
+				}
+				b.WriteString("][")
+				for _, p := range r.Ports {
+					fmt.Fprintf(&b, "%s/%s/%s;", p.Protocol, p.Name, p.Range)
+				}
+				b.WriteString("]")
 			}
 		}
 	}
-	for i := range spec.Ingress {
-		fix(spec.Ingress[i].Ports)
-	}
-	for i := range spec.Egress {
-		fix(spec.Egress[i].Ports)
-	}
-	b, _ := json.Marshal(spec)
-	return string(b)
+	return b.String()
 }
 
 func duplicatePolicies(in *Input) []Finding {
 	var out []Finding
 	for _, ns := range in.facts.namespaces {
-		seen := map[string]*networkingv1.NetworkPolicy{}
-		for _, np := range in.facts.policiesByNS[ns] {
-			key := normalisedSpec(np)
+		seen := map[string]*reach.Policy{}
+		for _, pol := range in.facts.policiesByNS[ns] {
+			key := specKey(pol)
 			first, ok := seen[key]
 			if !ok {
-				seen[key] = np
+				seen[key] = pol
 				continue
 			}
 			out = append(out, Finding{
 				Severity: Low,
-				Message:  fmt.Sprintf("%s/%s has the same spec as %s/%s: removing it changes nothing", np.Namespace, np.Name, first.Namespace, first.Name),
-				Objects:  []Object{objectOfPolicy(np, ""), objectOfPolicy(first, "")},
+				Message:  fmt.Sprintf("%s has the same spec as %s: removing it changes nothing", pol.Ref, first.Ref),
+				Objects:  []Object{objectOfPolicy(pol.Ref, ""), objectOfPolicy(first.Ref, "")},
 				Fix:      "delete the duplicate",
 				Change:   ChangeRemoveRedundant,
 			})
@@ -83,12 +94,12 @@ func duplicated(in *Input) map[reach.PolicyRef]bool {
 	out := map[reach.PolicyRef]bool{}
 	for _, ns := range in.facts.namespaces {
 		first := map[string]reach.PolicyRef{}
-		for _, np := range in.facts.policiesByNS[ns] {
-			key := normalisedSpec(np)
+		for _, pol := range in.facts.policiesByNS[ns] {
+			key := specKey(pol)
 			if f, ok := first[key]; ok {
-				out[f], out[refOf(np)] = true, true
+				out[f], out[pol.Ref] = true, true
 			} else {
-				first[key] = refOf(np)
+				first[key] = pol.Ref
 			}
 		}
 	}
@@ -103,21 +114,20 @@ func judgeable(in *Input, ref reach.PolicyRef) bool {
 	if !in.facts.inScope(ref.Namespace) {
 		return false
 	}
+	pol := in.facts.policy(ref)
+	if pol == nil {
+		return false
+	}
 	scoped := in.Snap.Source.Namespace != ""
-	for _, np := range in.facts.policiesByNS[ref.Namespace] {
-		if np.Name != ref.Name {
-			continue
-		}
-		for _, r := range rulesOf(np) {
-			for _, p := range r.peers {
-				if scoped && (p.NamespaceSelector != nil || p.IPBlock != nil) {
-					return false
-				}
-				// A peer waiting for the workloads of empty namespaces is
-				// not redundant, only early.
-				if p.NamespaceSelector != nil && emptyNamespaces(in, p) {
-					return false
-				}
+	for _, r := range rulesOf(pol, true) {
+		for pi, p := range r.Peers {
+			if scoped && (p.NamespaceSelector != nil || p.Kind == reach.PeerAddresses) {
+				return false
+			}
+			// A peer waiting for the workloads of empty namespaces is
+			// not redundant, only early.
+			if p.NamespaceSelector != nil && emptyNamespaces(in, matchPeer(in, pol, r, pi).names) {
+				return false
 			}
 		}
 	}
@@ -128,12 +138,8 @@ func judgeable(in *Input, ref reach.PolicyRef) bool {
 // snapshot cannot show; such a policy (a default-deny above all) is never
 // called redundant.
 func selectsAll(in *Input, ref reach.PolicyRef) bool {
-	for _, np := range in.facts.policiesByNS[ref.Namespace] {
-		if np.Name == ref.Name {
-			return len(np.Spec.PodSelector.MatchLabels) == 0 && len(np.Spec.PodSelector.MatchExpressions) == 0
-		}
-	}
-	return false
+	pol := in.facts.policy(ref)
+	return pol != nil && selectsEverything(pol.PodSelector)
 }
 
 func redundantPolicies(in *Input) []Finding {
@@ -146,7 +152,7 @@ func redundantPolicies(in *Input) []Finding {
 		out = append(out, Finding{
 			Severity: Low,
 			Message:  fmt.Sprintf("%s is redundant: removing it changes no pod's ingress or egress allowances, other policies already do its work", ref),
-			Objects:  []Object{{Kind: "NetworkPolicy", Namespace: ref.Namespace, Name: ref.Name}},
+			Objects:  []Object{objectOfPolicy(ref, "")},
 			Fix:      "delete it, or merge what it means to say into the policies that cover it",
 			Change:   ChangeRemoveRedundant,
 		})
@@ -158,16 +164,41 @@ func redundantRules(in *Input) []Finding {
 	dup := duplicated(in)
 	var out []Finding
 	for _, r := range in.facts.redundancy.Rules {
-		if dup[r.Policy] || !judgeable(in, r.Policy) {
+		if dup[r.Policy] || !judgeable(in, r.Policy) || hasUnresolvedPort(in, r) {
 			continue
 		}
 		out = append(out, Finding{
 			Severity: Low,
 			Message:  fmt.Sprintf("%s %s rule %d is redundant: removing it changes no pod's allowances", r.Policy, r.Direction, r.Rule+1),
-			Objects:  []Object{{Kind: "NetworkPolicy", Namespace: r.Policy.Namespace, Name: r.Policy.Name, Field: fmt.Sprintf("spec.%s[%d]", r.Direction, r.Rule)}},
+			Objects:  []Object{objectOfPolicy(r.Policy, fmt.Sprintf("spec.%s[%d]", r.Direction, r.Rule))},
 			Fix:      "delete the rule",
 			Change:   ChangeRemoveRedundant,
 		})
 	}
 	return out
+}
+
+// hasUnresolvedPort: a named port entry of the rule resolves on none of the
+// pods it applies to. Such a rule allows nothing, so it is trivially
+// redundant, but NA033 reports the likely intent (a port name to fix),
+// which deleting the rule would lose.
+func hasUnresolvedPort(in *Input, rr reach.RuleRef) bool {
+	pol := in.facts.policy(rr.Policy)
+	if pol == nil {
+		return false
+	}
+	for _, r := range rulesOf(pol, false) {
+		if r.dir != rr.Direction || r.Index != rr.Rule {
+			continue
+		}
+		for pi, p := range r.Ports {
+			if p.Name == "" {
+				continue
+			}
+			if _, ok := unresolved(in, pol.Ref, r, pi); ok {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"sort"
 
-	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
+
+	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/reach"
 )
 
 var _ = register(Check{
@@ -42,15 +42,14 @@ type near struct {
 
 func unusedPolicies(in *Input) []Finding {
 	var out []Finding
-	for i := range in.Snap.Policies {
-		np := &in.Snap.Policies[i]
-		if len(in.facts.selected[refOf(np)]) > 0 || policyTypo(in, np) != nil {
+	for _, pol := range in.facts.policies {
+		if pol.ClusterScoped() || len(in.facts.selected[pol.Ref]) > 0 || policyTypo(in, pol) != nil {
 			continue
 		}
 		out = append(out, Finding{
 			Severity: Low,
-			Message:  fmt.Sprintf("%s/%s selects no pod (podSelector %s matches nothing in %s)", np.Namespace, np.Name, selectorText(&np.Spec.PodSelector), np.Namespace),
-			Objects:  []Object{objectOfPolicy(np, "spec.podSelector")},
+			Message:  fmt.Sprintf("%s selects no pod (podSelector %s matches nothing in %s)", pol.Ref, selectorText(pol.PodSelector), pol.Ref.Namespace),
+			Objects:  []Object{objectOfPolicy(pol.Ref, "spec.podSelector")},
 			Fix:      "delete the policy, or fix its podSelector to match the pods it was meant for",
 			Change:   ChangeRemoveUnused,
 		})
@@ -58,24 +57,23 @@ func unusedPolicies(in *Input) []Finding {
 	return out
 }
 
-// policyTypo returns a near miss for an unused policy's podSelector.
-func policyTypo(in *Input, np *networkingv1.NetworkPolicy) *near {
-	if len(in.facts.selected[refOf(np)]) > 0 {
+// policyTypo returns a near miss for an unused NetworkPolicy's podSelector.
+func policyTypo(in *Input, pol *reach.Policy) *near {
+	if pol.ClusterScoped() || len(in.facts.selected[pol.Ref]) > 0 {
 		return nil
 	}
-	return nearMissIn(&np.Spec.PodSelector, in.facts.labels.podGroups[np.Namespace])
+	return nearMissIn(pol.PodSelector, in.facts.labels.podGroups[pol.Ref.Namespace])
 }
 
 func selectorTypos(in *Input) []Finding {
 	var out []Finding
-	for i := range in.Snap.Policies {
-		np := &in.Snap.Policies[i]
-		if n := policyTypo(in, np); n != nil {
+	for _, pol := range in.facts.policies {
+		if n := policyTypo(in, pol); n != nil {
 			out = append(out, Finding{
 				Severity: Medium,
-				Message: fmt.Sprintf("%s/%s selects no pod: its podSelector wants %s, but pods in %s have %s (%s): likely a typo",
-					np.Namespace, np.Name, n.want, np.Namespace, n.have, plural(n.count, "pod", "pods")),
-				Objects: []Object{objectOfPolicy(np, "spec.podSelector")},
+				Message: fmt.Sprintf("%s selects no pod: its podSelector wants %s, but pods in %s have %s (%s): likely a typo",
+					pol.Ref, n.want, pol.Ref.Namespace, n.have, plural(n.count, "pod", "pods")),
+				Objects: []Object{objectOfPolicy(pol.Ref, "spec.podSelector")},
 				Fix:     fmt.Sprintf("change %s to %s in the podSelector (or the pods' labels)", n.want, n.have),
 				Change:  ChangeAlignLabels,
 			})
@@ -84,27 +82,20 @@ func selectorTypos(in *Input) []Finding {
 	return append(out, deadPeers(in, true)...)
 }
 
-// namespaceLabels includes the name label the API server sets on every namespace.
-func namespaceLabels(ns *corev1.Namespace) labels.Set {
-	set := labels.Set{}
-	for k, v := range ns.Labels {
-		set[k] = v
-	}
-	set[corev1.LabelMetadataName] = ns.Name
-	return set
-}
-
-// deadPeers reports selector peers that match no pod; with typos, only
-// those where a label one edit away exists (NA032), else only the others
-// (NA031).
+// deadPeers reports selector peers of NetworkPolicies that match no pod;
+// with typos, only those where a label one edit away exists (NA032), else
+// only the others (NA031). Rules the API ignores are judged too: they are
+// still meant to say something.
 func deadPeers(in *Input, typos bool) []Finding {
 	scoped := in.Snap.Source.Namespace != ""
 	var out []Finding
-	for i := range in.Snap.Policies {
-		np := &in.Snap.Policies[i]
-		for _, r := range rulesOf(np) {
-			for pi, peer := range r.peers {
-				if peer.IPBlock != nil {
+	for _, pol := range in.facts.policies {
+		if pol.ClusterScoped() {
+			continue
+		}
+		for _, r := range rulesOf(pol, true) {
+			for pi, peer := range r.Peers {
+				if peer.Kind != reach.PeerPods && peer.Kind != reach.PeerNamespaces {
 					continue
 				}
 				// With -n, pods of other namespaces were not read: a peer
@@ -112,20 +103,20 @@ func deadPeers(in *Input, typos bool) []Finding {
 				if scoped && peer.NamespaceSelector != nil {
 					continue
 				}
-				nsMatch, podMatch, miss := matchPeer(in, np, &r.peers[pi])
-				if podMatch > 0 || (nsMatch > 0 && peer.NamespaceSelector != nil && emptyNamespaces(in, peer)) {
+				m := matchPeer(in, pol, r, pi)
+				if m.pods > 0 || (m.namespaces > 0 && peer.NamespaceSelector != nil && emptyNamespaces(in, m.names)) {
 					// Namespaces with no pods yet cannot tell a dead peer
 					// from one waiting for its workloads.
 					continue
 				}
-				field := r.peerField(pi)
+				miss := m.miss
 				if typos {
 					if miss != nil {
 						out = append(out, Finding{
 							Severity: Medium,
-							Message: fmt.Sprintf("%s/%s %s peer %d matches no pod: it wants %s, but %s %s: likely a typo",
-								np.Namespace, np.Name, r.label(), pi+1, miss.want, miss.what(), miss.have),
-							Objects: []Object{objectOfPolicy(np, field)},
+							Message: fmt.Sprintf("%s %s peer %d matches no pod: it wants %s, but %s %s: likely a typo",
+								pol.Ref, r.label(), pi+1, miss.want, miss.what(), miss.have),
+							Objects: []Object{objectOfPolicy(pol.Ref, peer.Field)},
 							Fix:     fmt.Sprintf("change %s to %s in the peer (or the labels)", miss.want, miss.have),
 							Change:  ChangeAlignLabels,
 						})
@@ -136,20 +127,20 @@ func deadPeers(in *Input, typos bool) []Finding {
 					continue
 				}
 				why := "no pod matches it"
-				if peer.NamespaceSelector != nil && nsMatch == 0 {
+				if peer.NamespaceSelector != nil && m.namespaces == 0 {
 					why = "namespaceSelector " + selectorText(peer.NamespaceSelector) + " matches no namespace"
 				} else if peer.PodSelector != nil {
 					why = "podSelector " + selectorText(peer.PodSelector) + " matches no pod"
 					if peer.NamespaceSelector == nil {
-						why += " in " + np.Namespace
+						why += " in " + pol.Ref.Namespace
 					} else {
 						why += " in the namespaces selected"
 					}
 				}
 				out = append(out, Finding{
 					Severity: Low,
-					Message:  fmt.Sprintf("%s/%s %s peer %d allows nothing: %s", np.Namespace, np.Name, r.label(), pi+1, why),
-					Objects:  []Object{objectOfPolicy(np, field)},
+					Message:  fmt.Sprintf("%s %s peer %d allows nothing: %s", pol.Ref, r.label(), pi+1, why),
+					Objects:  []Object{objectOfPolicy(pol.Ref, peer.Field)},
 					Fix:      "remove the peer, or fix its selectors to match the pods it was meant for",
 					Change:   ChangeRemoveUnused,
 				})
@@ -171,63 +162,43 @@ func (m *peerMiss) what() string {
 	return plural(m.count, "pod carries", "pods carry")
 }
 
-// matchPeer counts the namespaces and pods a selector peer matches, and
-// looks for a near miss when it matches none. peer points into the
-// snapshot; NA031 and NA032 both ask, so answers are kept.
-func matchPeer(in *Input, np *networkingv1.NetworkPolicy, peer *networkingv1.NetworkPolicyPeer) (nsCount, podCount int, miss *peerMiss) {
+// matchPeer asks the engine which namespaces and pods a selector peer
+// matches, and looks for a near miss when it matches none. NA031 and NA032
+// both ask, so answers are kept.
+func matchPeer(in *Input, pol *reach.Policy, r ruleView, peer int) peerMatch {
+	key := peerKey{pol.Ref, r.Dir, r.Index, peer}
 	idx := in.facts.labels
-	if m, ok := idx.peers[peer]; ok {
-		return m.namespaces, m.pods, m.miss
+	if m, ok := idx.peers[key]; ok {
+		return m
 	}
-	nsCount, podCount, miss = matchPeerOnce(in, np, peer)
-	idx.peers[peer] = peerMatch{namespaces: nsCount, pods: podCount, miss: miss}
-	return nsCount, podCount, miss
+	q := in.facts.query
+	m := peerMatch{names: q.PeerNamespaces(pol.Ref, r.Dir, r.Index, peer)}
+	m.namespaces = len(m.names)
+	m.pods = len(q.PeerPods(pol.Ref, r.Dir, r.Index, peer))
+	p := &r.Peers[peer]
+	switch {
+	case m.pods > 0:
+	case p.NamespaceSelector != nil && m.namespaces == 0:
+		if n := nearMissIn(p.NamespaceSelector, idx.namespaceGroups()); n != nil {
+			m.miss = &peerMiss{near: *n, onNamespaces: true}
+		}
+	case p.PodSelector != nil:
+		var groups []labelGroup
+		for _, ns := range m.names {
+			groups = append(groups, idx.podGroups[ns]...)
+		}
+		if n := nearMissIn(p.PodSelector, groups); n != nil {
+			m.miss = &peerMiss{near: *n}
+		}
+	}
+	idx.peers[key] = m
+	return m
 }
 
-func matchPeerOnce(in *Input, np *networkingv1.NetworkPolicy, peer *networkingv1.NetworkPolicyPeer) (nsCount, podCount int, miss *peerMiss) {
-	idx := in.facts.labels
-	namespaces := []string{np.Namespace}
-	if peer.NamespaceSelector != nil {
-		var ok bool
-		if namespaces, ok = idx.matchingNamespaces(peer.NamespaceSelector); !ok {
-			return 0, 0, nil
-		}
-		if len(namespaces) == 0 {
-			if n := nearMissIn(peer.NamespaceSelector, idx.namespaceGroups()); n != nil {
-				return 0, 0, &peerMiss{near: *n, onNamespaces: true}
-			}
-			return 0, 0, nil
-		}
-	}
-	podSel := labels.Everything()
-	if peer.PodSelector != nil {
-		s, err := metav1.LabelSelectorAsSelector(peer.PodSelector)
-		if err != nil {
-			return 0, 0, nil
-		}
-		podSel = s
-	}
-	var groups []labelGroup
-	for _, ns := range namespaces {
-		for _, g := range idx.podGroups[ns] {
-			groups = append(groups, g)
-			if podSel.Matches(g.set) {
-				podCount += g.n
-			}
-		}
-	}
-	if podCount == 0 && peer.PodSelector != nil {
-		if n := nearMissIn(peer.PodSelector, groups); n != nil {
-			return len(namespaces), 0, &peerMiss{near: *n}
-		}
-	}
-	return len(namespaces), podCount, nil
-}
-
-// nearMiss looks for a selector term key=value (matchLabels or In with one
-// value) that no object has, where some object has a label one edit away
-// in its key or its value.
-func nearMiss(sel *metav1.LabelSelector, sets []labels.Set) *near {
+// nearMiss looks for a selector term key=value (matchLabels, or In with
+// one value) that no object has, where some object has a label one edit
+// away in its key or its value.
+func nearMiss(sel labels.Selector, sets []labels.Set) *near {
 	groups := make([]labelGroup, len(sets))
 	for i, set := range sets {
 		groups[i] = labelGroup{set: set, n: 1}
@@ -236,14 +207,20 @@ func nearMiss(sel *metav1.LabelSelector, sets []labels.Set) *near {
 }
 
 // nearMissIn is nearMiss over label sets each carried by n objects.
-func nearMissIn(sel *metav1.LabelSelector, groups []labelGroup) *near {
-	terms := map[string]string{}
-	for k, v := range sel.MatchLabels {
-		terms[k] = v
+func nearMissIn(sel labels.Selector, groups []labelGroup) *near {
+	if sel == nil {
+		return nil
 	}
-	for _, e := range sel.MatchExpressions {
-		if e.Operator == metav1.LabelSelectorOpIn && len(e.Values) == 1 {
-			terms[e.Key] = e.Values[0]
+	terms := map[string]string{}
+	reqs, _ := sel.Requirements()
+	for _, r := range reqs {
+		switch r.Operator() {
+		case selection.Equals, selection.DoubleEquals:
+			terms[r.Key()] = r.ValuesUnsorted()[0]
+		case selection.In:
+			if vals := r.ValuesUnsorted(); len(vals) == 1 {
+				terms[r.Key()] = vals[0]
+			}
 		}
 	}
 	keys := make([]string, 0, len(terms))
@@ -306,51 +283,29 @@ func oneEdit(a, b string) bool {
 	return a[i:] == b[i+1:]
 }
 
+// unresolvedNamedPorts asks the engine where each named port entry
+// resolves: on the destination pod's containers and sidecars, with the
+// entry's protocol.
 func unresolvedNamedPorts(in *Input) []Finding {
 	var out []Finding
-	activeRules(in, func(np *networkingv1.NetworkPolicy, r ruleView, _ string) {
-		for pi, p := range r.ports {
-			if p.Port == nil || p.Port.IntVal != 0 || p.Port.StrVal == "" {
+	activeRules(in, func(pol *reach.Policy, r ruleView, _ string) {
+		for pi, p := range r.Ports {
+			if p.Name == "" {
 				continue
 			}
-			proto := corev1.ProtocolTCP
-			if p.Protocol != nil {
-				proto = *p.Protocol
-			}
-			// Named ports resolve on the destination: the selected pods for
-			// ingress, the peers' pods for egress.
-			var dests []*corev1.Pod
-			if r.dir == "ingress" {
-				dests = in.facts.selected[refOf(np)]
-			} else {
-				dests = egressDestinations(in, np, r)
-			}
-			if len(dests) == 0 {
-				continue
-			}
-			resolved := 0
-			other := ""
-			for _, d := range dests {
-				if n, ok := namedPort(d, p.Port.StrVal); ok {
-					if n.Protocol == proto || (n.Protocol == "" && proto == corev1.ProtocolTCP) {
-						resolved++
-					} else {
-						other = string(n.Protocol)
-					}
-				}
-			}
-			if resolved > 0 {
+			use, ok := unresolved(in, pol.Ref, r, pi)
+			if !ok {
 				continue
 			}
 			why := ""
-			if other != "" {
-				why = fmt.Sprintf(" (some declare it, but over %s)", other)
+			if use.OtherProtocol != "" {
+				why = fmt.Sprintf(" (some declare it, but over %s)", use.OtherProtocol)
 			}
 			out = append(out, Finding{
 				Severity: Medium,
-				Message: fmt.Sprintf("%s/%s %s port %q/%s resolves on none of the %s it applies to%s: the entry allows nothing",
-					np.Namespace, np.Name, r.label(), p.Port.StrVal, proto, plural(len(dests), "pod", "pods"), why),
-				Objects: []Object{objectOfPolicy(np, fmt.Sprintf("%s.ports[%d]", r.field(), pi))},
+				Message: fmt.Sprintf("%s %s port %q/%s resolves on none of the %s it applies to%s: the entry allows nothing",
+					pol.Ref, r.label(), p.Name, p.Protocol, plural(use.Destinations, "pod", "pods"), why),
+				Objects: []Object{objectOfPolicy(pol.Ref, p.Field)},
 				Fix:     "use a port name the destination containers declare with that protocol, or the port number",
 				Change:  ChangeFixNamedPorts,
 			})
@@ -359,72 +314,15 @@ func unresolvedNamedPorts(in *Input) []Finding {
 	return out
 }
 
-func namedPort(p *corev1.Pod, name string) (corev1.ContainerPort, bool) {
-	for _, cs := range [][]corev1.Container{p.Spec.Containers, p.Spec.InitContainers} {
-		for _, c := range cs {
-			for _, cp := range c.Ports {
-				if cp.Name == name {
-					return cp, true
-				}
-			}
-		}
-	}
-	return corev1.ContainerPort{}, false
+// unresolved reports whether a named port entry of a rule resolves on none
+// of the pods it applies to (while it applies to some).
+func unresolved(in *Input, ref reach.PolicyRef, r ruleView, port int) (reach.NamedPortUse, bool) {
+	use, ok := in.facts.query.NamedPort(ref, r.Dir, r.Index, port)
+	return use, ok && use.Destinations > 0 && use.Resolved == 0
 }
 
-// egressDestinations are the pods an egress rule's selector peers match (all
-// pods when the rule has no peers).
-func egressDestinations(in *Input, np *networkingv1.NetworkPolicy, r ruleView) []*corev1.Pod {
-	var out []*corev1.Pod
-	if len(r.peers) == 0 {
-		for i := range in.Snap.Pods {
-			out = append(out, &in.Snap.Pods[i])
-		}
-		return out
-	}
-	for _, peer := range r.peers {
-		if peer.IPBlock != nil {
-			continue
-		}
-		out = append(out, peerPods(in, np, peer)...)
-	}
-	return out
-}
-
-func peerPods(in *Input, np *networkingv1.NetworkPolicy, peer networkingv1.NetworkPolicyPeer) []*corev1.Pod {
-	namespaces := []string{np.Namespace}
-	if peer.NamespaceSelector != nil {
-		var ok bool
-		if namespaces, ok = in.facts.labels.matchingNamespaces(peer.NamespaceSelector); !ok {
-			return nil
-		}
-	}
-	podSel := labels.Everything()
-	if peer.PodSelector != nil {
-		s, err := metav1.LabelSelectorAsSelector(peer.PodSelector)
-		if err != nil {
-			return nil
-		}
-		podSel = s
-	}
-	var out []*corev1.Pod
-	for _, ns := range namespaces {
-		for _, p := range in.facts.podsByNS[ns] {
-			if !p.Spec.HostNetwork && podSel.Matches(labels.Set(p.Labels)) {
-				out = append(out, p)
-			}
-		}
-	}
-	return out
-}
-
-// emptyNamespaces: every namespace the peer's namespaceSelector matches has
-// no pods in the snapshot.
-func emptyNamespaces(in *Input, peer networkingv1.NetworkPolicyPeer) bool {
-	namespaces, ok := in.facts.labels.matchingNamespaces(peer.NamespaceSelector)
-	if !ok {
-		return false
-	}
+// emptyNamespaces: every namespace named has no pods in the snapshot.
+func emptyNamespaces(in *Input, namespaces []string) bool {
 	for _, ns := range namespaces {
 		if len(in.facts.podsByNS[ns]) > 0 {
 			return false

@@ -4,8 +4,9 @@ import (
 	"fmt"
 	"strings"
 
-	networkingv1 "k8s.io/api/networking/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/reach"
 )
 
 func truncateList(items []string, max int) string {
@@ -22,68 +23,58 @@ func plural(n int, one, many string) string {
 	return fmt.Sprintf("%d %s", n, many)
 }
 
-// portsText renders a rule's ports as written: "all ports", or
+// portsText renders a rule's ports as the model reads them: "all ports", or
 // "8080/TCP, http/TCP, 53/UDP, 1000-2000/TCP".
-func portsText(ports []networkingv1.NetworkPolicyPort) string {
+func portsText(ports []reach.Port) string {
 	if len(ports) == 0 {
 		return "all ports"
 	}
-	var out []string
+	out := make([]string, 0, len(ports))
 	for _, p := range ports {
-		proto := "TCP"
-		if p.Protocol != nil {
-			proto = string(*p.Protocol)
-		}
-		switch {
-		case p.Port == nil:
-			out = append(out, "all/"+proto)
-		case p.EndPort != nil:
-			out = append(out, fmt.Sprintf("%s-%d/%s", p.Port.String(), *p.EndPort, proto))
-		default:
-			out = append(out, p.Port.String()+"/"+proto)
-		}
+		out = append(out, p.Text)
 	}
 	return strings.Join(out, ", ")
 }
 
-func selectorText(s *metav1.LabelSelector) string {
+// selectorText renders a selector as kubectl does, "{}" for one that
+// selects everything and "" for none.
+func selectorText(s labels.Selector) string {
 	if s == nil {
 		return ""
 	}
-	if len(s.MatchLabels) == 0 && len(s.MatchExpressions) == 0 {
+	if s.Empty() {
 		return "{}"
 	}
-	return metav1.FormatLabelSelector(s)
+	return s.String()
 }
 
-// rules gives uniform access to a policy's ingress or egress rules.
+// selectsEverything: a nil or empty selector.
+func selectsEverything(s labels.Selector) bool { return s == nil || s.Empty() }
+
+// ruleView is one rule of a compiled policy with the words findings use.
 type ruleView struct {
-	dir   string // "ingress" or "egress"
-	index int
-	peers []networkingv1.NetworkPolicyPeer
-	ports []networkingv1.NetworkPolicyPort
+	*reach.Rule
+	dir string // "ingress" or "egress"
 }
 
-func (r ruleView) field() string { return fmt.Sprintf("spec.%s[%d]", r.dir, r.index) }
-
-func (r ruleView) peerField(i int) string {
-	word := "from"
-	if r.dir == "egress" {
-		word = "to"
-	}
-	return fmt.Sprintf("%s.%s[%d]", r.field(), word, i)
-}
+func (r ruleView) field() string { return r.Field }
 
 // label is "ingress rule 1" (1-based, as people count).
-func (r ruleView) label() string { return fmt.Sprintf("%s rule %d", r.dir, r.index+1) }
+func (r ruleView) label() string { return fmt.Sprintf("%s rule %d", r.dir, r.Index+1) }
 
-func rulesOf(np *networkingv1.NetworkPolicy) []ruleView {
+// rulesOf returns a policy's rules in spec order, ingress first; with
+// inactive, also those the API ignores (a direction missing from
+// policyTypes).
+func rulesOf(pol *reach.Policy, inactive bool) []ruleView {
 	var out []ruleView
-	for i, r := range np.Spec.Ingress {
-		out = append(out, ruleView{dir: "ingress", index: i, peers: r.From, ports: r.Ports})
-	}
-	for i, r := range np.Spec.Egress {
-		out = append(out, ruleView{dir: "egress", index: i, peers: r.To, ports: r.Ports})
+	for _, d := range []reach.Dir{reach.Ingress, reach.Egress} {
+		rules := append([]reach.Rule(nil), pol.Rules[d]...)
+		if inactive {
+			rules = append(rules, pol.Inactive[d]...)
+		}
+		for i := range rules {
+			out = append(out, ruleView{Rule: &rules[i], dir: d.String()})
+		}
 	}
 	return out
 }

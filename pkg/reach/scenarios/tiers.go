@@ -320,7 +320,7 @@ z/c .   .   .   .   .   .   .   .   .`})
 	// destination pod with that container port's own protocol.
 	func() Scenario {
 		return tierScenario("cnp-baseline-ports",
-			"Baseline, into z: Accept the named port serve-81-udp, then Deny TCP 80-81 and all of SCTP; everything else falls through to allowed.",
+			"Baseline, into z: Accept the named port serve-81-udp, then Deny TCP 80-81 and SCTP 1-65535 (the CRD requires a port in each protocol entry); everything else falls through to allowed.",
 			nil,
 			tierObjects{cnps: []npav1beta1.ClusterNetworkPolicy{cnp("v1beta1", "z-ports", `
   tier: Baseline
@@ -328,7 +328,7 @@ z/c .   .   .   .   .   .   .   .   .`})
   subject: {namespaces: {matchLabels: {ns: z}}}
   ingress:
   - {action: Accept, from: [{namespaces: {}}], protocols: [{destinationNamedPort: serve-81-udp}]}
-  - {action: Deny, from: [{namespaces: {}}], protocols: [{tcp: {destinationPort: {range: {start: 80, end: 81}}}}, {sctp: {}}]}`)}},
+  - {action: Deny, from: [{namespaces: {}}], protocols: [{tcp: {destinationPort: {range: {start: 80, end: 81}}}}, {sctp: {destinationPort: {range: {start: 1, end: 65535}}}}]}`)}},
 			table{80, tcp, zIngressDenied}, table{81, tcp, zIngressDenied}, table{80, sctp, zIngressDenied}, table{81, sctp, zIngressDenied},
 			table{81, udp, allAllowed}, table{80, udp, allAllowed})
 	},
