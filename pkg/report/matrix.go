@@ -24,6 +24,10 @@ type ReachabilityMatrix struct {
 	// "all" or an object of protocol to port ranges. A pair that allows
 	// nothing is absent.
 	Pairs []MatrixPair `json:"pairs"`
+	// Undefined lists the pairs and ports whose verdict may go either way
+	// (cluster-wide policies of equal priority disagree, or a peer outside
+	// the model may match); they are not in Pairs.
+	Undefined []MatrixPair `json:"undefined,omitempty"`
 	// External lists, per source, the address ranges outside the snapshot's
 	// pods it may send to (egress) and be reached from (ingress).
 	External []MatrixExternal `json:"external"`
@@ -52,6 +56,10 @@ type MatrixExternal struct {
 	Node    string            `json:"node"`
 	Egress  []reach.CIDRPorts `json:"egress"`
 	Ingress []reach.CIDRPorts `json:"ingress"`
+	// UndefinedEgress and UndefinedIngress: ranges whose verdict may go
+	// either way.
+	UndefinedEgress  []reach.CIDRPorts `json:"undefinedEgress,omitempty"`
+	UndefinedIngress []reach.CIDRPorts `json:"undefinedIngress,omitempty"`
 }
 
 // NodeID names a matrix node the way explain and verify accept it:
@@ -103,6 +111,11 @@ func NewReachabilityMatrix(snap *inventory.Snapshot, m *reach.Matrix, f MatrixFi
 			doc.Pairs = append(doc.Pairs, MatrixPair{From: ids[e.From], To: ids[e.To], Ports: e.Ports})
 		}
 	}
+	for _, e := range m.Undefined {
+		if keep(f.From, m.Nodes[e.From]) && keep(f.To, m.Nodes[e.To]) && portOK(e.Ports) {
+			doc.Undefined = append(doc.Undefined, MatrixPair{From: ids[e.From], To: ids[e.To], Ports: e.Ports})
+		}
+	}
 	filterCIDRs := func(in []reach.CIDRPorts) []reach.CIDRPorts {
 		out := []reach.CIDRPorts{}
 		for _, c := range in {
@@ -123,7 +136,13 @@ func NewReachabilityMatrix(snap *inventory.Snapshot, m *reach.Matrix, f MatrixFi
 		if keep(f.To, n) && f.From == nil {
 			ext.Ingress = filterCIDRs(x.Ingress)
 		}
-		if len(ext.Egress) > 0 || len(ext.Ingress) > 0 {
+		if keep(f.From, n) && f.To == nil && len(x.UndefinedEgress) > 0 {
+			ext.UndefinedEgress = filterCIDRs(x.UndefinedEgress)
+		}
+		if keep(f.To, n) && f.From == nil && len(x.UndefinedIngress) > 0 {
+			ext.UndefinedIngress = filterCIDRs(x.UndefinedIngress)
+		}
+		if len(ext.Egress) > 0 || len(ext.Ingress) > 0 || len(ext.UndefinedEgress) > 0 || len(ext.UndefinedIngress) > 0 {
 			doc.External = append(doc.External, ext)
 		}
 	}
@@ -163,6 +182,24 @@ func PrintMatrixTable(w io.Writer, doc *ReachabilityMatrix, wide, noHeaders bool
 	if len(x.Rows) > 0 {
 		fmt.Fprintln(w)
 		if err := x.Render(w); err != nil {
+			return err
+		}
+	}
+	u := &Table{NoHeaders: noHeaders, Headers: []string{"SOURCE", "DESTINATION", "UNDEFINED-PORTS"}}
+	for _, p := range doc.Undefined {
+		u.Rows = append(u.Rows, []string{p.From, p.To, shorten(p.Ports.String(), wide)})
+	}
+	for _, e := range doc.External {
+		for _, c := range e.UndefinedEgress {
+			u.Rows = append(u.Rows, []string{e.Node, cidrList(c.CIDRs, wide), shorten(c.Ports.String(), wide)})
+		}
+		for _, c := range e.UndefinedIngress {
+			u.Rows = append(u.Rows, []string{cidrList(c.CIDRs, wide), e.Node, shorten(c.Ports.String(), wide)})
+		}
+	}
+	if len(u.Rows) > 0 {
+		fmt.Fprintln(w, "\nUndefined: allowed or denied depending on the implementation (equal priorities) or on what objects cannot tell (domainNames, nodes):")
+		if err := u.Render(w); err != nil {
 			return err
 		}
 	}

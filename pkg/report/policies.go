@@ -14,16 +14,16 @@ import (
 
 // PolicyInventory is the document `kubectl netaudit policies -o json` writes.
 type PolicyInventory struct {
-	APIVersion string             `json:"apiVersion"`
-	Kind       string             `json:"kind"`
-	Source     inventory.Source   `json:"source"`
-	Policies   []PolicySummary    `json:"policies"`
+	APIVersion string           `json:"apiVersion"`
+	Kind       string           `json:"kind"`
+	Source     inventory.Source `json:"source"`
+	Policies   []PolicySummary  `json:"policies"`
 	// ClusterPolicies are the cluster-wide tiers (ClusterNetworkPolicy,
 	// AdminNetworkPolicy, BaselineAdminNetworkPolicy) in the order they
 	// are consulted.
 	ClusterPolicies []ClusterPolicySummary `json:"clusterPolicies,omitempty"`
-	Namespaces []NamespaceSummary `json:"namespaces"`
-	Warnings   []string           `json:"warnings,omitempty"`
+	Namespaces      []NamespaceSummary     `json:"namespaces"`
+	Warnings        []string               `json:"warnings,omitempty"`
 }
 
 // ClusterPolicySummary is one cluster-wide policy as the inventory shows it.
