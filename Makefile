@@ -8,7 +8,7 @@ LDFLAGS := -s -w -X $(MODULE)/pkg/version.Version=$(VERSION)
 GOBIN   ?= $(shell go env GOPATH)/bin
 BIN     := bin/kubectl-netaudit
 
-.PHONY: all build install test unit e2e vet fmt-check envtest dist dist-check krew-manifest krew clean bench
+.PHONY: all build install test unit e2e vet fmt-check envtest dist dist-check krew-manifest krew clean bench readme-screenshot
 
 all: build
 
@@ -28,6 +28,7 @@ test: fmt-check vet unit krew e2e
 
 unit:
 	go test -count=1 ./pkg/... ./cmd/...
+	go test -run '^$$' -fuzz '^FuzzSplitMatchesKubectl$$' -fuzztime 10s ./pkg/inventory
 
 ## e2e: the built plugin through kubectl against envtest (builds kube-apiserver and etcd once, ~15 min)
 e2e:
@@ -68,5 +69,9 @@ envtest:
 bench:
 	hack/bench.sh
 
+## readme-screenshot: regenerate docs/html-report.png from the demo's real -o html output in headless Chromium
+readme-screenshot: build
+	hack/readme-screenshot.sh
+
 clean:
-	rm -rf bin dist
+	rm -rf bin dist artifacts

@@ -57,8 +57,10 @@ func (o *AuditOptions) formats() formats {
 			many: func(w io.Writer, _ *command, runs []contextRun) error {
 				var audits []report.SARIFInput
 				for _, r := range runs {
-					if r.err == nil {
-						audits = append(audits, report.SARIFInput{Report: rep(r.out), Snap: r.out.snap})
+					if r.err != nil {
+						audits = append(audits, report.SARIFInput{Context: r.name, Error: contextError(r.err)})
+					} else {
+						audits = append(audits, report.SARIFInput{Context: r.name, Report: rep(r.out), Snap: r.out.snap})
 					}
 				}
 				return report.WriteSARIFRuns(w, audits, versionString())
@@ -67,6 +69,7 @@ func (o *AuditOptions) formats() formats {
 		textFormat("markdown", "md", markdownHeader, func(w io.Writer, out *outcome) error {
 			return report.PrintAuditMarkdown(w, rep(out))
 		}),
+		htmlFormat("Audit", auditHTML),
 	}
 }
 

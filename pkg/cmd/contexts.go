@@ -44,6 +44,9 @@ type command struct {
 	evaluate func(snap *inventory.Snapshot, model *reach.Model) (*outcome, error)
 	// summary adds command-specific totals to the multi-context summary.
 	summary func(s *report.ContextSummary, o *outcome)
+	// noVerdicts: the document states no verdicts, so the engine's
+	// assumptions are not listed in it.
+	noVerdicts bool
 }
 
 // compute loads, compiles and evaluates one snapshot source.
@@ -55,6 +58,9 @@ func (cmd *command) compute(ctx context.Context, inv *InventoryOptions) (*outcom
 	model, err := cmd.engine.Build(snap)
 	if err != nil {
 		return nil, err
+	}
+	if !cmd.noVerdicts {
+		snap.Assumptions = append(snap.Assumptions, model.Assumptions()...)
 	}
 	out, err := cmd.evaluate(snap, model)
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/inventory"
@@ -34,7 +35,10 @@ type InventoryOptions struct {
 	AllNamespaces bool
 	Filenames     []string
 	Recursive     bool
-	ChunkSize     int64
+	// AllowDuplicates is "" (differing duplicates are an error) or "last".
+	AllowDuplicates string
+	AllowEmpty      bool
+	ChunkSize       int64
 	// AllContexts, Parallel, OutputDir: several clusters in one run.
 	AllContexts bool
 	Parallel    int
@@ -72,6 +76,8 @@ func (o *InventoryOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "look at all namespaces (the default unless -n is given)")
 	fs.StringArrayVarP(&o.Filenames, "filename", "f", nil, "read manifests from files, folders or - (stdin) instead of the cluster; repeatable")
 	fs.BoolVarP(&o.Recursive, "recursive", "R", false, "read folders given with -f recursively")
+	fs.StringVar(&o.AllowDuplicates, "allow-duplicates", "", "with -f, what to do with two different objects of one kind, namespace and name: by default an error; 'last' keeps the last, as kubectl apply would")
+	fs.BoolVar(&o.AllowEmpty, "allow-empty", false, "with -f, accept manifests that hold no objects at all (by default an error)")
 	fs.Int64Var(&o.ChunkSize, "chunk-size", o.ChunkSize, "list objects from the API server in pages of this size (0: no paging)")
 	fs.BoolVar(&o.AllContexts, "all-contexts", false, "run on every context of the kubeconfig, concurrently; --context also takes a comma-separated list")
 	fs.IntVar(&o.Parallel, "parallel", o.Parallel, "with several contexts, how many to read at once")
@@ -119,6 +125,9 @@ func (o *InventoryOptions) Validate() error {
 	if o.AllNamespaces && o.namespace() != "" {
 		return usageErrorf("-A/--all-namespaces and -n/--namespace %q cannot be used together", o.namespace())
 	}
+	if o.AllowDuplicates != "" && o.AllowDuplicates != "last" {
+		return usageErrorf("--allow-duplicates must be 'last', got %q", o.AllowDuplicates)
+	}
 	if o.ChunkSize < 0 {
 		return usageErrorf("--chunk-size must be 0 or more, got %d", o.ChunkSize)
 	}
@@ -154,10 +163,12 @@ func (o *InventoryOptions) Load(ctx context.Context) (*inventory.Snapshot, error
 func (o *InventoryOptions) load(ctx context.Context) (*inventory.Snapshot, error) {
 	if len(o.Filenames) > 0 {
 		snap, err := inventory.FromFiles(inventory.FileOptions{
-			Paths:     o.Filenames,
-			Recursive: o.Recursive,
-			Namespace: o.namespace(),
-			Stdin:     o.In,
+			Paths:      o.Filenames,
+			Recursive:  o.Recursive,
+			Namespace:  o.namespace(),
+			Stdin:      o.In,
+			LastWins:   o.AllowDuplicates == "last",
+			AllowEmpty: o.AllowEmpty,
 		})
 		if err != nil {
 			return nil, inputError(err, manifestHint(err))
@@ -173,12 +184,17 @@ func (o *InventoryOptions) load(ctx context.Context) (*inventory.Snapshot, error
 	if err != nil {
 		return nil, o.kubeconfigError(err)
 	}
+	md, err := o.metadataClient()
+	if err != nil {
+		return nil, o.kubeconfigError(err)
+	}
 	snap, err := inventory.FromCluster(ctx, cs, inventory.ClusterOptions{
 		Namespace: o.namespace(),
 		ChunkSize: o.ChunkSize,
 		Context:   contextName,
 		Server:    server,
 		Progress:  o.progress,
+		Metadata:  md,
 	})
 	if err != nil {
 		return nil, clusterError(err, contextName, server)
@@ -241,6 +257,18 @@ func (o *InventoryOptions) clientset() (kubernetes.Interface, error) {
 	cfg.QPS, cfg.Burst = 50, 100
 	cfg.UserAgent = "kubectl-netaudit"
 	return kubernetes.NewForConfig(cfg)
+}
+
+// metadataClient lists objects of any kind by their metadata only: enough
+// to count the policies of kinds outside the model.
+func (o *InventoryOptions) metadataClient() (metadata.Interface, error) {
+	cfg, err := o.ConfigFlags.ToRESTConfig()
+	if err != nil {
+		return nil, err
+	}
+	cfg.QPS, cfg.Burst = 50, 100
+	cfg.UserAgent = "kubectl-netaudit"
+	return metadata.NewForConfig(cfg)
 }
 
 // kubeconfigError explains a kubeconfig that cannot be used.
@@ -345,6 +373,13 @@ func rootCause(err error) string {
 }
 
 func manifestHint(err error) string {
+	var dup *inventory.DuplicateError
+	if errors.As(err, &dup) {
+		return "remove one of them, or pass --allow-duplicates=last to keep the last as kubectl apply would"
+	}
+	if errors.Is(err, inventory.ErrEmpty) {
+		return "check the paths (a folder needs -R for sub-folders; a chart needs 'helm template' first), or pass --allow-empty"
+	}
 	if strings.Contains(err.Error(), "cannot unmarshal bool into") {
 		return "YAML 1.1 reads unquoted y, n, yes, no, on and off as booleans, as kubectl does: quote the value"
 	}

@@ -44,6 +44,7 @@ func (o *MatrixOptions) formats() formats {
 		{name: "dot", ext: "dot", print: func(w io.Writer, out *outcome) error {
 			return report.PrintMatrixDot(w, doc(out))
 		}},
+		htmlFormat("Reachability matrix", matrixHTML),
 	}
 }
 

@@ -94,7 +94,7 @@ func (o *PoliciesOptions) Validate() error {
 // Run prints the inventory of each snapshot source.
 func (o *PoliciesOptions) Run(c *cobra.Command) error {
 	cmd := &command{
-		inv: o.InventoryOptions, engine: o.EngineOptions, kind: "PolicyInventory", format: o.format,
+		inv: o.InventoryOptions, engine: o.EngineOptions, kind: "PolicyInventory", format: o.format, noVerdicts: true,
 		evaluate: func(snap *inventory.Snapshot, model *reach.Model) (*outcome, error) {
 			return &outcome{doc: report.NewPolicyInventory(snap, model)}, nil
 		},

@@ -112,3 +112,29 @@ func TestOutputValidatedBeforeReading(t *testing.T) {
 		})
 	}
 }
+
+// -o html is one entry in the audit's and the matrix's lists: the page
+// comes out of the same runner as every other format, one file per context
+// with --output-dir.
+func TestHTMLFormat(t *testing.T) {
+	for _, args := range [][]string{
+		{"-f", "../../test/e2e/testdata/demo.yaml", "-o", "html", "-q"},
+		{"matrix", "-f", "../../test/e2e/testdata/demo.yaml", "-o", "html", "-q"},
+	} {
+		code, out, errOut := runRoot(t, args...)
+		if code > ExitFailed {
+			t.Fatalf("%v: exit %d: %s", args, code, errOut)
+		}
+		for _, want := range []string{"<!DOCTYPE html>", `class="map-data"`, "shop/deployment/web", "Content-Security-Policy"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%v: the page lacks %q", args, want)
+			}
+		}
+		if len(out) >= 1<<20 {
+			t.Errorf("%v: the demo's page is %d bytes, want under 1 MB", args, len(out))
+		}
+	}
+	if f := commandFormats(t)[""].find("html"); f == nil || f.ext != "html" || f.many == nil {
+		t.Errorf("the audit's html format: %+v, want extension html and one page for several contexts", f)
+	}
+}

@@ -59,8 +59,9 @@ FILE (YAML or JSON) holds:
   - {from: x/deployment/web, to: 203.0.113.5, port: 443, allowed: false}
 
 from and to are as for explain (namespace/pod, namespace/kind/name or an IP);
-protocol defaults to TCP. A workload expectation passes only if every pod
-pair agrees. The command exits 1 if any expectation fails, and 3 if the file
+protocol defaults to TCP. A file of several documents (separated by ---
+lines) is read whole: the expectations of every document are checked. A
+workload expectation passes only if every pod pair agrees. The command exits 1 if any expectation fails, and 3 if the file
 or an entry is malformed or names a pod that does not exist.
 
 ` + exitCodeHelp,
@@ -130,7 +131,8 @@ func (o *VerifyOptions) Run(c *cobra.Command) error {
 }
 
 func (o *VerifyOptions) verify(snap *inventory.Snapshot, model *reach.Model, exps []report.Expectation) (*report.VerifyReport, error) {
-	rep := &report.VerifyReport{APIVersion: report.APIVersion, Kind: "VerifyReport", Source: snap.Source, Results: []report.VerifyResult{}}
+	rep := &report.VerifyReport{APIVersion: report.APIVersion, Kind: "VerifyReport", Source: snap.Source, Results: []report.VerifyResult{},
+		Assumptions: append([]inventory.Assumption{}, snap.Assumptions...)}
 	var bad []string
 	for i, e := range exps {
 		from, err1 := snap.Resolve(e.From)
@@ -167,9 +169,19 @@ func (o *VerifyOptions) readExpectations() ([]report.Expectation, error) {
 	if err != nil {
 		return nil, inputError(fmt.Errorf("reading expectations: %w", err), hint)
 	}
-	var doc report.Expectations
-	if err := yaml.UnmarshalStrict(data, &doc); err != nil {
+	// Every document of the file counts, read as kubectl reads manifests;
+	// their expectations are checked in order, as one list.
+	docs, err := inventory.SplitDocuments(data)
+	if err != nil {
 		return nil, inputError(fmt.Errorf("%s: %w", o.Expect, err), hint)
+	}
+	var doc report.Expectations
+	for _, d := range docs {
+		var part report.Expectations
+		if err := yaml.UnmarshalStrict(d.Data, &part); err != nil {
+			return nil, inputError(fmt.Errorf("%s: document %d (line %d): %w", o.Expect, d.Index, d.Line, err), hint)
+		}
+		doc.Expectations = append(doc.Expectations, part.Expectations...)
 	}
 	if len(doc.Expectations) == 0 {
 		return nil, inputError(fmt.Errorf("%s: no expectations", o.Expect), hint)

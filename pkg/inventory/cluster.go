@@ -10,6 +10,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
 )
 
 // ClusterOptions say what to read from a live cluster.
@@ -24,6 +25,9 @@ type ClusterOptions struct {
 	// Progress, when set, is called with the number of objects each page
 	// brought (from several goroutines).
 	Progress func(n int)
+	// Metadata, when set, counts the policies of kinds outside the model
+	// (Cilium, Calico, Antrea, MultiNetworkPolicy) that discovery finds.
+	Metadata metadata.Interface
 }
 
 // ListError says which list failed, so the caller can name the resource and
@@ -116,10 +120,22 @@ func FromCluster(ctx context.Context, cs kubernetes.Interface, opts ClusterOptio
 	})
 	// The cluster-wide tiers, when the server serves them (tiers.go).
 	goList(3, func() error { return listTiers(ctx, cs, opts, snap) })
+	// Policies of kinds outside the model, when a metadata client is given (outside.go).
+	outside := &Snapshot{}
+	if opts.Metadata != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			outsideLister{disc: cs.Discovery(), md: opts.Metadata, namespace: opts.Namespace, chunk: opts.ChunkSize, progress: opts.Progress}.list(ctx, outside)
+		}()
+	}
 	wg.Wait()
 	if errs[3] == nil {
 		errs[3] = listNodes(ctx, cs, opts, snap)
 	}
+	snap.OutsidePolicies, snap.Assumptions = outside.OutsidePolicies, append(snap.Assumptions, outside.Assumptions...)
+	snap.Warnings = append(snap.Warnings, outside.Warnings...)
+	snap.noteOutside()
 	for _, err := range errs {
 		if err != nil {
 			return nil, err
@@ -134,7 +150,9 @@ func FromCluster(ctx context.Context, cs kubernetes.Interface, opts ClusterOptio
 		}
 		snap.Warnings = append(snap.Warnings, fmt.Sprintf(
 			"cannot list namespaces (forbidden): namespaces other than %q are known by name only, so namespaceSelector peers that match labels other than kubernetes.io/metadata.name may be judged wrongly; grant list on namespaces for exact answers", opts.Namespace))
+		snap.Assume(AssumptionNamespacesByName, fmt.Sprintf("namespaces could not be listed: namespaces other than %q are assumed to carry only the label kubernetes.io/metadata.name", opts.Namespace))
 	}
+	snap.setAsideFinishedPods()
 	snap.synthesiseNamespaces()
 	snap.Sort()
 	return snap, nil

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -15,48 +18,186 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// decoded is one document turned into an object: obj, or kind alone for an
-// object of a kind the scheme does not know (skipped), or neither for an
-// empty document.
+// decoded is one document or list item turned into an object: obj, or kind
+// alone for an object of a kind the scheme does not know (skipped), or items
+// for a list, or nothing for an empty document.
 type decoded struct {
 	obj  k8sruntime.Object
 	kind string
 	err  error
+	// line is where the object starts in the file, when known (list items
+	// of JSON text); 0 means the document's line.
+	line int
+	// list is set for a list (an object with an "items" key, as kubectl
+	// decides); items are its objects in order.
+	list  bool
+	items []decoded
 }
 
-// decodeObject decodes one document. It is safe to call concurrently.
+// decodeObject decodes one document. It is safe to call concurrently. Each
+// input shape has its own fast path, all reading what kubectl reads:
+//   - JSON text (a JSON stream, or a YAML document that is plain JSON) is
+//     validated and dispatched by one scan (jsonscan.go), then decoded
+//     straight into the typed object; list items on every core;
+//   - plain block YAML is converted to JSON by fastYAMLToJSON;
+//   - anything else goes through sigs.k8s.io/yaml, as kubectl does.
 func decodeObject(doc document) decoded {
-	if !doc.json {
-		if data, ok := fastYAMLToJSON(doc.data); ok {
-			if r := decodeJSON(data); r.err == nil {
-				return r
-			}
-			// Errors name the first bad field; sigs.k8s.io/yaml orders
-			// keys differently, so let it say which, as it always has.
-		}
-		data, err := yaml.YAMLToJSON(doc.data)
-		if err != nil {
-			return decoded{err: fmt.Errorf("invalid YAML: %w", err)}
-		}
-		return decodeJSON(data)
+	j, err := documentJSON(doc, true)
+	if err != nil {
+		return decoded{err: err}
 	}
-	// JSON is decoded as is, as kubectl's YAMLOrJSONDecoder does: a YAML
-	// pass would only convert it to itself, at several times the cost.
-	return decodeJSON(doc.data)
+	r := decodeScanned(j.data, j.obj, j.firstLine)
+	if j.fastYAML && (r.err != nil || hasItemError(r)) {
+		// Errors name the first bad field; sigs.k8s.io/yaml orders keys
+		// differently, so let it say which, as it always has.
+		if j, err = documentJSON(doc, false); err != nil {
+			return decoded{err: err}
+		}
+		r = decodeScanned(j.data, j.obj, j.firstLine)
+	}
+	return r
 }
 
-func decodeJSON(jsonData []byte) decoded {
-	if bytes.Equal(bytes.TrimSpace(jsonData), []byte("null")) {
-		return decoded{}
+// docJSON is a document as JSON, scanned.
+type docJSON struct {
+	data []byte
+	obj  jsonObject
+	// firstLine is the line of the file data starts at, or 0 when data was
+	// converted from YAML.
+	firstLine int
+	fastYAML  bool
+}
+
+// documentJSON is the JSON kubectl's decoder makes of a document: the text
+// itself for JSON, else what sigs.k8s.io/yaml converts it to (through the
+// fast paths when fast is set, which give the same value).
+func documentJSON(doc document, fast bool) (docJSON, error) {
+	if doc.json {
+		return docJSON{data: doc.data, obj: *doc.obj, firstLine: doc.dataLine}, nil
 	}
-	var tm metav1.TypeMeta
-	if err := json.Unmarshal(jsonData, &tm); err != nil {
-		return decoded{err: fmt.Errorf("not a Kubernetes object: %w", err)}
+	if fast {
+		// A YAML document that is JSON which YAML reads as the same value.
+		if t := bytes.TrimLeft(doc.data, " \n"); len(t) > 0 && t[0] == '{' {
+			o, safe, err := scanJSON(doc.data, len(doc.data)-len(t), true)
+			if err == nil && safe && len(bytes.Trim(doc.data[o.end:], " \n")) == 0 {
+				return docJSON{data: doc.data, obj: o, firstLine: doc.dataLine}, nil
+			}
+		}
+		if data, ok := fastYAMLToJSON(doc.data); ok {
+			if o, _, err := scanJSON(data, 0, false); err == nil {
+				return docJSON{data: data, obj: o, fastYAML: true}, nil
+			}
+		}
 	}
+	data, err := yaml.YAMLToJSON(doc.data)
+	if err != nil {
+		if doc.fallback != nil {
+			// kubectl read the text before this document as JSON and
+			// says what was wrong with it.
+			return docJSON{}, doc.fallback
+		}
+		return docJSON{}, fmt.Errorf("invalid YAML: %s", fileLines(err.Error(), doc.dataLine))
+	}
+	o, _, err := scanJSON(data, 0, false)
+	if err != nil {
+		return docJSON{}, fmt.Errorf("invalid YAML: %w", err)
+	}
+	return docJSON{data: data, obj: o}, nil
+}
+
+func hasItemError(r decoded) bool {
+	for _, it := range r.items {
+		if it.err != nil || hasItemError(it) {
+			return true
+		}
+	}
+	return false
+}
+
+var yamlLineRE = regexp.MustCompile(`\bline (\d+)\b`)
+
+// fileLines turns sigs.k8s.io/yaml's "line N" (counted in the document)
+// into a line of the file, given the line the document starts at.
+func fileLines(msg string, docLine int) string {
+	return yamlLineRE.ReplaceAllStringFunc(msg, func(m string) string {
+		n, err := strconv.Atoi(m[len("line "):])
+		if err != nil {
+			return m
+		}
+		return fmt.Sprintf("line %d", n+docLine-1)
+	})
+}
+
+// decodeScanned decodes the scanned JSON value o of data. firstLine is the
+// line of the file data starts at, or 0 when data is JSON converted from
+// YAML (offsets say nothing about lines then).
+func decodeScanned(data []byte, o jsonObject, firstLine int) decoded {
+	if !o.object {
+		v := data[o.start:o.end]
+		if bytes.Equal(v, []byte("null")) {
+			return decoded{} // an empty document, as kubectl skips it
+		}
+		return decoded{err: fmt.Errorf("not a Kubernetes object: a JSON %s where an object belongs", jsonKind(v[0]))}
+	}
+	if o.dupKeys {
+		// Keep the last of repeated keys, as kubectl's decoder does.
+		var v any
+		dec := json.NewDecoder(bytes.NewReader(data[o.start:o.end]))
+		dec.UseNumber()
+		if err := dec.Decode(&v); err != nil {
+			return decoded{err: err}
+		}
+		norm, err := json.Marshal(v)
+		if err != nil {
+			return decoded{err: err}
+		}
+		n, _, err := scanJSON(norm, 0, false)
+		if err != nil {
+			return decoded{err: err}
+		}
+		return decodeScanned(norm, n, 0)
+	}
+	if o.hasItems {
+		if o.itemsErr != "" {
+			return decoded{err: fmt.Errorf("not a Kubernetes object: %s", o.itemsErr)}
+		}
+		if o.kind == "" {
+			return decoded{err: fmt.Errorf("not a Kubernetes object: a list needs a kind")}
+		}
+		lines := make([]int, len(o.items))
+		if firstLine > 0 {
+			off, line := 0, firstLine
+			for i, it := range o.items {
+				line += bytes.Count(data[off:it.start], []byte("\n"))
+				off, lines[i] = it.start, line
+			}
+		}
+		// An item without apiVersion and kind (a typed list's, such as a
+		// PodList) takes them from the list, as kubectl's decoder does.
+		itemKind := strings.TrimSuffix(o.kind, "List")
+		items := decodeAll(len(o.items), func(i int) decoded {
+			it := o.items[i]
+			if it.items != nil {
+				return decoded{err: fmt.Errorf("a list inside a list: kubectl does not read it; move its items up")}
+			}
+			it.hasItems = false // items: null in an item is just a field
+			if it.kind == "" && it.apiVersion == "" {
+				it.kind, it.apiVersion = itemKind, o.apiVersion
+			}
+			r := decodeScanned(data, it, lines[i])
+			r.line = lines[i]
+			return r
+		})
+		return decoded{list: true, items: items}
+	}
+	tm := metav1.TypeMeta{APIVersion: o.apiVersion, Kind: o.kind}
 	if tm.Kind == "" || tm.APIVersion == "" {
 		return decoded{err: fmt.Errorf("not a Kubernetes object: apiVersion and kind are required")}
 	}
-	obj, err := decodeTyped(jsonData, tm)
+	if err := removedVersion(tm); err != nil {
+		return decoded{err: err}
+	}
+	obj, err := decodeTyped(data[o.start:o.end], tm)
 	if k8sruntime.IsNotRegisteredError(err) {
 		return decoded{kind: tm.Kind}
 	}
@@ -66,12 +207,46 @@ func decodeJSON(jsonData []byte) decoded {
 	return decoded{obj: obj}
 }
 
+func jsonKind(c byte) string {
+	switch c {
+	case '[':
+		return "array"
+	case '"':
+		return "string"
+	case 't', 'f':
+		return "boolean"
+	}
+	return "number"
+}
+
+// removedVersion rejects NetworkPolicy in API versions that no server
+// serves any more, which would otherwise be skipped as another kind.
+func removedVersion(tm metav1.TypeMeta) error {
+	if tm.Kind != "NetworkPolicy" {
+		return nil
+	}
+	gv, err := schema.ParseGroupVersion(tm.APIVersion)
+	if err != nil {
+		return nil
+	}
+	switch {
+	case gv.Group == "extensions":
+		return fmt.Errorf("NetworkPolicy in apiVersion %s is not served since Kubernetes 1.16 (kubectl apply fails with \"no matches for kind\"); change it to networking.k8s.io/v1", tm.APIVersion)
+	case gv.Group == "networking.k8s.io" && gv.Version != "v1":
+		return fmt.Errorf("NetworkPolicy in apiVersion %s does not exist; change it to networking.k8s.io/v1", tm.APIVersion)
+	}
+	return nil
+}
+
 // decodeTyped decodes JSON whose apiVersion and kind are known. For a kind
 // the scheme has, it does what the universal deserializer does (create the
 // type, then a case-sensitive unmarshal that keeps integers) without reading
 // apiVersion and kind a second time; anything else goes through the
 // deserializer itself, so errors read the same.
 func decodeTyped(data []byte, tm metav1.TypeMeta) (k8sruntime.Object, error) {
+	if _, ok := outsideKind(tm.APIVersion, tm.Kind); ok {
+		return decodeOutside(data, tm)
+	}
 	if obj, ok, err := decodeTier(data, tm); ok { // tiers.go
 		return obj, err
 	}
@@ -80,6 +255,7 @@ func decodeTyped(data []byte, tm metav1.TypeMeta) (k8sruntime.Object, error) {
 			if err := kjson.UnmarshalCaseSensitivePreserveInts(data, obj); err != nil {
 				return nil, err
 			}
+			obj.GetObjectKind().SetGroupVersionKind(gv.WithKind(tm.Kind))
 			return obj, nil
 		}
 	}

@@ -1,24 +1,21 @@
 package inventory
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/kubernetes/scheme"
 )
 
 // FileOptions say which manifests to read.
@@ -30,7 +27,34 @@ type FileOptions struct {
 	// pods and policies to it, as -n does for a cluster.
 	Namespace string
 	Stdin     io.Reader
+	// LastWins makes the last of several objects of one kind, namespace
+	// and name the one read, as kubectl apply leaves it, with a warning;
+	// without it such differing duplicates are an error (DuplicateError).
+	LastWins bool
+	// AllowEmpty accepts input that holds no objects at all; without it
+	// that is an error (ErrEmpty).
+	AllowEmpty bool
 }
+
+// DuplicateError is two different objects of one kind, namespace and name
+// in the manifests: no cluster holds both, and kubectl apply keeps the last.
+type DuplicateError struct {
+	Kind, Namespace, Name string
+	First, Second         Origin
+}
+
+func (e *DuplicateError) Error() string {
+	name := e.Name
+	if e.Namespace != "" {
+		name = e.Namespace + "/" + name
+	}
+	return fmt.Sprintf("%s %s is defined twice, differently: at %s and at %s; kubectl apply would keep only the last", e.Kind, name, e.First, e.Second)
+}
+
+// ErrEmpty is input without a single object.
+var ErrEmpty = errors.New("the manifests hold no objects at all")
+
+func (o Origin) String() string { return fmt.Sprintf("%s:%d", o.File, o.Line) }
 
 // manifestExtensions are the files a folder contributes, as kubectl -f reads them.
 var manifestExtensions = map[string]bool{".yaml": true, ".yml": true, ".json": true}
@@ -48,7 +72,7 @@ func FromFiles(opts FileOptions) (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &decoder{snap: snap, namespace: opts.Namespace, skipped: map[string]int{}}
+	d := &decoder{snap: snap, namespace: opts.Namespace, skipped: map[string]int{}, lastWins: opts.LastWins, index: map[string]int{}}
 	for _, f := range files {
 		snap.Source.Files = append(snap.Source.Files, f)
 		var data []byte
@@ -77,11 +101,19 @@ func FromFiles(opts FileOptions) (*Snapshot, error) {
 		sort.Strings(kinds)
 		snap.Warnings = append(snap.Warnings, fmt.Sprintf("skipped %d object(s) of other kinds: %s", total, strings.Join(kinds, ", ")))
 	}
+	if d.objects == 0 && !opts.AllowEmpty {
+		return nil, fmt.Errorf("%s: %w", strings.Join(files, ", "), ErrEmpty)
+	}
+	if d.identical > 0 {
+		snap.Warnings = append(snap.Warnings, fmt.Sprintf("%d object(s) defined more than once, identically (%s first): each is read once", d.identical, d.firstIdentical))
+	}
 	snap.podsFromTemplates(d.workloads)
 	if d.outside > 0 {
 		snap.Warnings = append(snap.Warnings, fmt.Sprintf("skipped %d pod(s) and policies outside namespace %q", d.outside, opts.Namespace))
 	}
+	snap.setAsideFinishedPods()
 	snap.synthesiseNamespaces()
+	snap.noteOutside()
 	snap.Sort()
 	return snap, nil
 }
@@ -145,105 +177,74 @@ type decoder struct {
 	skipped   map[string]int
 	outside   int
 	workloads []templateWorkload
+	// objects counts every object read, of any kind.
+	objects int
+	// index is where each object read so far sits in its slice, by
+	// OriginKey, to find duplicates.
+	index          map[string]int
+	lastWins       bool
+	identical      int
+	firstIdentical string
 }
 
 // document is one YAML document or JSON value of a file.
 type document struct {
 	index int
-	line  int
-	data  []byte
-	// json is set for a value of a JSON stream, which needs no YAML pass.
+	// line is where the object starts (after any comments above it);
+	// dataLine is the line of the document's first byte.
+	line, dataLine int
+	data           []byte
+	// json is set for a value of a JSON stream, already scanned into obj.
 	json bool
+	obj  *jsonObject
+	// fallback is the JSON error that kubectl reports if this document,
+	// the first one read as YAML after a JSON value, is not YAML either.
+	fallback error
 }
 
 func (d *decoder) decodeFile(file string, data []byte) error {
-	docs, err := splitDocuments(data)
+	text, err := normalizeText(data)
 	if err != nil {
 		return fmt.Errorf("%s: %w", file, err)
 	}
+	docs, splitErr := splitStream(text)
 	objs := decodeAll(len(docs), func(i int) decoded { return decodeObject(docs[i]) })
 	for i, doc := range docs {
 		if err := d.addDecoded(file, doc, objs[i]); err != nil {
 			return fmt.Errorf("%s: document %d (line %d): %w", file, doc.index, doc.line, err)
 		}
 	}
+	if splitErr != nil {
+		return fmt.Errorf("%s: %w", file, splitErr)
+	}
 	return nil
-}
-
-// splitDocuments splits a JSON stream or a multi-document YAML file,
-// recording where each document starts. Empty documents are dropped but
-// still counted, so indexes match what an editor shows between "---" lines.
-func splitDocuments(data []byte) ([]document, error) {
-	trimmed := bytes.TrimLeft(data, " \t\r\n\ufeff")
-	if len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[') {
-		offset := len(data) - len(trimmed)
-		dec := json.NewDecoder(bytes.NewReader(trimmed))
-		var docs []document
-		for i := 0; ; i++ {
-			start := offset + int(dec.InputOffset())
-			var raw json.RawMessage
-			if err := dec.Decode(&raw); err == io.EOF {
-				return docs, nil
-			} else if err != nil {
-				return nil, fmt.Errorf("document %d: invalid JSON: %w", i, err)
-			}
-			// InputOffset points past the separating whitespace of the previous value.
-			for start < len(data) && strings.ContainsRune(" \t\r\n", rune(data[start])) {
-				start++
-			}
-			docs = append(docs, document{index: i, line: 1 + bytes.Count(data[:start], []byte("\n")), data: raw, json: true})
-		}
-	}
-
-	var docs []document
-	var cur bytes.Buffer
-	index, start, lineNo := 0, 1, 0
-	flush := func() {
-		if cur.Len() > 0 {
-			docs = append(docs, document{index: index, line: start, data: append([]byte(nil), cur.Bytes()...)})
-		}
-		cur.Reset()
-	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 64*1024), 64*1024*1024)
-	for sc.Scan() {
-		lineNo++
-		line := sc.Text()
-		if isSeparator(line) {
-			if cur.Len() > 0 || lineNo > 1 {
-				flush()
-				index++
-			}
-			start = lineNo + 1
-			continue
-		}
-		if t := strings.TrimSpace(line); cur.Len() == 0 && (t == "" || t[0] == '#') {
-			start = lineNo + 1 // point at the object, not at the comments above it
-			continue
-		}
-		cur.WriteString(line)
-		cur.WriteByte('\n')
-	}
-	if err := sc.Err(); err != nil {
-		return nil, err
-	}
-	flush()
-	return docs, nil
-}
-
-func isSeparator(line string) bool {
-	if !strings.HasPrefix(line, "---") {
-		return false
-	}
-	rest := strings.TrimSpace(line[3:])
-	return rest == "" || strings.HasPrefix(rest, "#")
 }
 
 func (d *decoder) addDecoded(file string, doc document, r decoded) error {
 	switch {
 	case r.err != nil:
 		return r.err
+	case r.list:
+		var lines []int
+		for i, item := range r.items {
+			itemDoc := doc
+			if item.line > 0 {
+				itemDoc.line = item.line
+			} else {
+				if lines == nil {
+					lines = itemLines(doc)
+				}
+				if i < len(lines) {
+					itemDoc.line = lines[i] // point findings at the item, not the List
+				}
+			}
+			if err := d.addDecoded(file, itemDoc, item); err != nil {
+				return fmt.Errorf("items[%d] (line %d): %w", i, itemDoc.line, err)
+			}
+		}
+		return nil
 	case r.obj == nil && r.kind != "":
+		d.objects++
 		d.skipped[r.kind]++
 		return nil
 	case r.obj == nil:
@@ -253,72 +254,23 @@ func (d *decoder) addDecoded(file string, doc document, r decoded) error {
 }
 
 func (d *decoder) add(file string, doc document, obj runtime.Object) error {
+	d.objects++
+	origin := Origin{File: file, Document: doc.index, Line: doc.line}
 	switch o := obj.(type) {
 	case *corev1.Namespace:
-		d.snap.Namespaces = append(d.snap.Namespaces, *o)
-		d.snap.Origins[OriginKey("Namespace", "", o.Name)] = Origin{File: file, Document: doc.index, Line: doc.line}
+		return addUnique(d, &d.snap.Namespaces, "Namespace", "", o.Name, *o, origin)
 	case *corev1.Pod:
 		if d.inScope(&o.ObjectMeta) {
-			d.snap.Pods = append(d.snap.Pods, *o)
-			d.snap.Origins[OriginKey("Pod", o.Namespace, o.Name)] = Origin{File: file, Document: doc.index, Line: doc.line}
+			return addUnique(d, &d.snap.Pods, "Pod", o.Namespace, o.Name, *o, origin)
 		}
 	case *networkingv1.NetworkPolicy:
 		if d.inScope(&o.ObjectMeta) {
-			d.snap.Policies = append(d.snap.Policies, *o)
-			d.snap.Origins[OriginKey("NetworkPolicy", o.Namespace, o.Name)] = Origin{File: file, Document: doc.index, Line: doc.line}
+			return addUnique(d, &d.snap.Policies, "NetworkPolicy", o.Namespace, o.Name, *o, origin)
 		}
+	case *metav1.PartialObjectMetadata: // a policy kind outside the model (outside.go)
+		d.addOutside(o)
 	case *tierDecoded, *corev1.Node: // tiers.go
 		d.addTierOrNode(file, doc, o)
-	case *corev1.List, *metav1.List:
-		// kind: List holds raw items of any kind.
-		items, err := meta.ExtractList(o)
-		if err != nil {
-			return err
-		}
-		// `kubectl get -A -o json` writes every pod into one List: decode
-		// its items on every core.
-		type itemResult struct {
-			obj     runtime.Object
-			skipped string // the kind of an item of an unknown kind
-			err     error
-		}
-		results := decodeAll(len(items), func(i int) itemResult {
-			u, ok := items[i].(*runtime.Unknown)
-			if !ok {
-				return itemResult{obj: items[i]}
-			}
-			var tm metav1.TypeMeta
-			_ = json.Unmarshal(u.Raw, &tm)
-			var inner runtime.Object
-			var err error
-			if tm.Kind != "" && tm.APIVersion != "" {
-				inner, err = decodeTyped(u.Raw, tm)
-			} else {
-				inner, _, err = scheme.Codecs.UniversalDeserializer().Decode(u.Raw, nil, nil)
-			}
-			if runtime.IsNotRegisteredError(err) {
-				return itemResult{skipped: tm.Kind}
-			}
-			return itemResult{obj: inner, err: err}
-		})
-		lines := itemLines(doc)
-		for i, r := range results {
-			if r.err != nil {
-				return fmt.Errorf("items[%d]: %w", i, r.err)
-			}
-			item := r.obj
-			if item == nil {
-				d.skipped[r.skipped]++
-				continue
-			}
-			itemDoc := doc
-			if i < len(lines) {
-				itemDoc.line = lines[i] // point findings at the item, not the List
-			}
-			if err := d.add(file, itemDoc, item); err != nil {
-				return fmt.Errorf("items[%d]: %w", i, err)
-			}
-		}
 	default:
 		if kind, m, tmpl, ok := workloadTemplate(obj); ok {
 			if d.inScope(&m) {
@@ -326,30 +278,71 @@ func (d *decoder) add(file string, doc document, obj runtime.Object) error {
 					w:      Workload{Namespace: m.Namespace, Kind: kind, Name: m.Name},
 					meta:   m,
 					tmpl:   tmpl,
-					origin: Origin{File: file, Document: doc.index, Line: doc.line},
+					origin: origin,
 				}
 				if owner := metav1.GetControllerOf(&m); owner != nil {
 					tw.owner = &Workload{Namespace: m.Namespace, Kind: owner.Kind, Name: owner.Name}
 				}
-				d.workloads = append(d.workloads, tw)
-			}
-			return nil
-		}
-		if meta.IsListType(obj) { // PodList, NetworkPolicyList, ...
-			items, err := meta.ExtractList(obj)
-			if err != nil {
-				return err
-			}
-			for i, item := range items {
-				if err := d.add(file, doc, item); err != nil {
-					return fmt.Errorf("items[%d]: %w", i, err)
+				key := "template:" + OriginKey(kind, m.Namespace, m.Name)
+				if i, seen := d.index[key]; seen {
+					prev := d.workloads[i]
+					if equality.Semantic.DeepEqual(prev.meta, tw.meta) && equality.Semantic.DeepEqual(prev.tmpl, tw.tmpl) {
+						d.noteIdentical(kind, m.Namespace, m.Name, prev.origin)
+						return nil
+					}
+					if !d.lastWins {
+						return &DuplicateError{Kind: kind, Namespace: m.Namespace, Name: m.Name, First: prev.origin, Second: origin}
+					}
+					d.warnReplaced(kind, m.Namespace, m.Name, prev.origin, origin)
+					d.workloads[i] = tw
+					return nil
 				}
+				d.index[key] = len(d.workloads)
+				d.workloads = append(d.workloads, tw)
 			}
 			return nil
 		}
 		d.skipped[obj.GetObjectKind().GroupVersionKind().Kind]++
 	}
 	return nil
+}
+
+// addUnique appends obj to list and records its origin, unless an object
+// of the same kind, namespace and name was read before: an identical one is
+// read once; a different one is an error, or with LastWins replaces it, as
+// kubectl apply would leave the cluster.
+func addUnique[T any](d *decoder, list *[]T, kind, namespace, name string, obj T, origin Origin) error {
+	key := OriginKey(kind, namespace, name)
+	i, seen := d.index[key]
+	if !seen {
+		d.index[key] = len(*list)
+		*list = append(*list, obj)
+		d.snap.Origins[key] = origin
+		return nil
+	}
+	prev := d.snap.Origins[key]
+	if equality.Semantic.DeepEqual((*list)[i], obj) {
+		d.noteIdentical(kind, namespace, name, prev)
+		return nil
+	}
+	if !d.lastWins {
+		return &DuplicateError{Kind: kind, Namespace: namespace, Name: name, First: prev, Second: origin}
+	}
+	d.warnReplaced(kind, namespace, name, prev, origin)
+	(*list)[i] = obj
+	d.snap.Origins[key] = origin
+	return nil
+}
+
+func (d *decoder) noteIdentical(kind, namespace, name string, first Origin) {
+	if d.identical == 0 {
+		d.firstIdentical = fmt.Sprintf("%s %s at %s", kind, path.Join(namespace, name), first)
+	}
+	d.identical++
+}
+
+func (d *decoder) warnReplaced(kind, namespace, name string, first, last Origin) {
+	d.snap.Warnings = append(d.snap.Warnings, fmt.Sprintf("%s %s is defined twice, differently: the one at %s replaces the one at %s, as kubectl apply would leave it (--allow-duplicates=last)", kind, path.Join(namespace, name), last, first))
 }
 
 // inScope defaults an empty namespace as kubectl apply would and reports
@@ -372,9 +365,6 @@ func (d *decoder) inScope(m *metav1.ObjectMeta) bool {
 // as kubectl writes it ("items:" at the left margin, then "- " entries),
 // or nil when the document is not laid out that way (JSON, flow style).
 func itemLines(doc document) []int {
-	if doc.json {
-		return nil
-	}
 	var out []int
 	inItems, dash := false, -1
 	for k, line := range strings.Split(string(doc.data), "\n") {
@@ -386,7 +376,7 @@ func itemLines(doc document) []int {
 			inItems = strings.TrimSpace(strings.TrimPrefix(trimmed, "items:")) == ""
 		case inItems && strings.HasPrefix(trimmed, "- ") && (dash < 0 || indent == dash):
 			dash = indent
-			out = append(out, doc.line+k)
+			out = append(out, doc.dataLine+k)
 		case inItems && indent == 0 && !strings.HasPrefix(trimmed, "- "):
 			inItems = false // the next top-level key
 		}

@@ -7,6 +7,7 @@ package inventory
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -41,7 +42,11 @@ type Snapshot struct {
 	Source     Source
 	Namespaces []corev1.Namespace
 	Pods       []corev1.Pod
-	Policies   []networkingv1.NetworkPolicy
+	// FinishedPods are pods in phase Succeeded or Failed. They are not
+	// endpoints (their IPs may already belong to running pods), so the
+	// engine never reads them; they are kept for inventory counts.
+	FinishedPods []corev1.Pod
+	Policies     []networkingv1.NetworkPolicy
 	// ClusterNetworkPolicies are the cluster-wide tiers of
 	// sigs.k8s.io/network-policy-api. Objects read as v1alpha2 (the same
 	// schema) are converted to v1beta1; TypeMeta keeps the apiVersion they
@@ -55,6 +60,13 @@ type Snapshot struct {
 	// says whether they were (without them such peers are outside the model).
 	Nodes      []corev1.Node
 	NodesKnown bool
+	// OutsidePolicies count the policies of network plugins' own kinds
+	// (Cilium, Calico, Antrea, MultiNetworkPolicy) per kind and namespace:
+	// they decide traffic too, but the engine does not model them.
+	OutsidePolicies []OutsidePolicies
+	// Assumptions are what the verdicts assume or leave out; every report
+	// lists them (see Assumption).
+	Assumptions []Assumption
 	// Warnings are recoverable oddities (skipped kinds, synthesised
 	// namespaces, namespaces that could not be listed, ...), one line each.
 	Warnings []string
@@ -83,6 +95,13 @@ func (s *Snapshot) Sort() {
 	sort.SliceStable(s.Namespaces, func(i, j int) bool { return s.Namespaces[i].Name < s.Namespaces[j].Name })
 	sort.SliceStable(s.Pods, func(i, j int) bool {
 		a, b := s.Pods[i], s.Pods[j]
+		if a.Namespace != b.Namespace {
+			return a.Namespace < b.Namespace
+		}
+		return a.Name < b.Name
+	})
+	sort.SliceStable(s.FinishedPods, func(i, j int) bool {
+		a, b := s.FinishedPods[i], s.FinishedPods[j]
 		if a.Namespace != b.Namespace {
 			return a.Namespace < b.Namespace
 		}
@@ -147,6 +166,26 @@ func (s *Snapshot) synthesiseNamespaces() {
 		s.Namespaces = append(s.Namespaces, SynthesisedNamespace(name))
 		s.Warnings = append(s.Warnings, fmt.Sprintf("namespace %q is used but not defined; assuming it has only the label %s=%s", name, corev1.LabelMetadataName, name))
 	}
+	if len(missing) > 0 {
+		s.Assume(AssumptionSynthesisedNamespaces, fmt.Sprintf("%s used but not defined %s assumed to carry only the label %s: %s",
+			plural(len(missing), "namespace"), map[bool]string{true: "is", false: "are"}[len(missing) == 1], corev1.LabelMetadataName, shortList(missing, 5)))
+	}
+}
+
+// plural renders "1 namespace", "2 namespaces".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// shortList joins up to max items and says how many more there are.
+func shortList(items []string, max int) string {
+	if len(items) <= max {
+		return strings.Join(items, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(items[:max], ", "), len(items)-max)
 }
 
 // SynthesisedNamespace is a namespace known only by name, labelled as the
@@ -155,5 +194,24 @@ func SynthesisedNamespace(name string) corev1.Namespace {
 	return corev1.Namespace{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
 		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{corev1.LabelMetadataName: name}},
+	}
+}
+
+// setAsideFinishedPods moves pods in phase Succeeded or Failed from Pods to
+// FinishedPods, with a warning: they take no traffic, and the cluster may
+// have given their IPs to running pods.
+func (s *Snapshot) setAsideFinishedPods() {
+	kept := s.Pods[:0]
+	for _, p := range s.Pods {
+		if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
+			s.FinishedPods = append(s.FinishedPods, p)
+			continue
+		}
+		kept = append(kept, p)
+	}
+	clear(s.Pods[len(kept):])
+	s.Pods = kept
+	if n := len(s.FinishedPods); n > 0 {
+		s.Warnings = append(s.Warnings, fmt.Sprintf("%d finished pod(s) (phase Succeeded or Failed) left out of verdicts: they take no traffic and their IPs may belong to running pods", n))
 	}
 }

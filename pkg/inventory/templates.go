@@ -90,6 +90,8 @@ func (s *Snapshot) podsFromTemplates(workloads []templateWorkload) {
 			shown = append(append([]string{}, made[:5]...), fmt.Sprintf("and %d more", len(made)-5))
 		}
 		s.Warnings = append(s.Warnings, fmt.Sprintf("%d workload(s) without pods in the files (%s): each is judged as one pod built from its template, without an IP", len(made), strings.Join(shown, ", ")))
+		s.Assume(AssumptionTemplatePods, fmt.Sprintf("%s without pods in the files %s judged as one pod built from its template, without an IP: %s",
+			plural(len(made), "workload"), map[bool]string{true: "is", false: "are"}[len(made) == 1], shortList(made, 5)))
 	}
 }
 

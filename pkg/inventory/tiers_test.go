@@ -55,7 +55,7 @@ func TestFromFilesTiers(t *testing.T) {
 		`testdata/tiers.yaml: document 1 (line 24): ClusterNetworkPolicy "baseline" (policy.networking.k8s.io/v1alpha2): unknown field "spec.ingress[0].from[1].services", which`,
 		`testdata/tiers.yaml: document 1 (line 24): ClusterNetworkPolicy "baseline" (policy.networking.k8s.io/v1alpha2): unknown field "spec.ingress[0].protocols[0].weight", which`,
 		`testdata/tiers.yaml: document 4 (line 77): ClusterNetworkPolicy "future": apiVersion policy.networking.k8s.io/v1 is not one netaudit reads (policy.networking.k8s.io/v1beta1, v1alpha2); skipped`,
-		`testdata/tiers.yaml: document 5 (line 83): BaselineAdminNetworkPolicy "other": the API accepts only one, named "default"`,
+		`testdata/tiers.yaml: document 5 (line 86): BaselineAdminNetworkPolicy "other": the API accepts only one, named "default"`,
 	}
 	if len(snap.Warnings) != len(wantWarnings) {
 		t.Fatalf("got %d warnings, want %d:\n  %s", len(snap.Warnings), len(wantWarnings), strings.Join(snap.Warnings, "\n  "))
@@ -72,7 +72,7 @@ func TestFromFilesTiers(t *testing.T) {
 		OriginKey("AdminNetworkPolicy", "", "legacy"):          {File: "testdata/tiers.yaml", Document: 2, Line: 45},
 		OriginKey("BaselineAdminNetworkPolicy", "", "default"): {File: "testdata/tiers.yaml", Document: 3, Line: 61},
 		OriginKey("Node", "", "node-1"):                        {File: "testdata/tiers.yaml", Document: 3, Line: 70},
-		OriginKey("BaselineAdminNetworkPolicy", "", "other"):   {File: "testdata/tiers.yaml", Document: 5, Line: 83},
+		OriginKey("BaselineAdminNetworkPolicy", "", "other"):   {File: "testdata/tiers.yaml", Document: 5, Line: 86}, // the item, not its List
 	}
 	for k, want := range origins {
 		if got := snap.Origins[k]; got != want {

@@ -142,7 +142,7 @@ func TestFastYAMLMatchesSigsYAML(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		docs, err := splitDocuments(data)
+		docs, err := splitStream(data)
 		if err != nil {
 			continue
 		}

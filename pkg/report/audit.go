@@ -22,9 +22,15 @@ type AuditReport struct {
 	Findings   []audit.Finding  `json:"findings"`
 	// Changes groups the findings into the edits the audit calls for, in
 	// order of the most severe finding each holds.
-	Changes  []ChangeGroup `json:"changes"`
-	Checks   []CheckInfo   `json:"checks"`
-	Warnings []string      `json:"warnings,omitempty"`
+	Changes []ChangeGroup `json:"changes"`
+	Checks  []CheckInfo   `json:"checks"`
+	// Assumptions are what the verdicts assumed and left out; the
+	// warnings on stderr say the same, but -q silences those.
+	Assumptions []inventory.Assumption `json:"assumptions"`
+	// OutsidePolicies count the policies of kinds outside the model
+	// (Cilium, Calico, Antrea, MultiNetworkPolicy) per kind and namespace.
+	OutsidePolicies []inventory.OutsidePolicies `json:"outsidePolicies,omitempty"`
+	Warnings        []string                    `json:"warnings,omitempty"`
 }
 
 // AuditOptions records the choices the verdicts depend on.
@@ -77,6 +83,9 @@ func NewAuditReport(snap *inventory.Snapshot, res *audit.Result, accepted int, o
 		Changes:    []ChangeGroup{},
 		Checks:     []CheckInfo{},
 		Warnings:   snap.Warnings,
+
+		Assumptions:     assumptionsOf(snap),
+		OutsidePolicies: snap.OutsidePolicies,
 	}
 	r.Summary = AuditSummary{Namespaces: len(res.Coverage.Namespaces), Pods: res.Coverage.Cluster.Pods, Findings: len(res.Findings), Accepted: accepted}
 	for _, ns := range res.Coverage.Namespaces {
@@ -164,6 +173,7 @@ func percent(n, of int) string {
 func PrintAuditTable(w io.Writer, r *AuditReport, wide, noHeaders bool) error {
 	c := r.Coverage.Cluster
 	fmt.Fprintf(w, "Audit of %s\n", sourceLine(r.Source))
+	printAssumptions(w, "", r.Assumptions)
 	fmt.Fprintf(w, "%s, %s, %s. %s: %d high, %d medium, %d low, %d info",
 		count(r.Summary.Namespaces, "namespace"), count(r.Summary.Pods, "pod"), count(r.Summary.Policies, "policy"),
 		count(r.Summary.Findings, "finding"), r.Summary.High, r.Summary.Medium, r.Summary.Low, r.Summary.Info)
@@ -238,6 +248,13 @@ func PrintAuditMarkdown(w io.Writer, r *AuditReport) error {
 	c := r.Coverage.Cluster
 	fmt.Fprintf(w, "## kubectl netaudit\n\n")
 	fmt.Fprintf(w, "Audit of %s.\n\n", mdEscape(sourceLine(r.Source)))
+	if len(r.Assumptions) > 0 {
+		fmt.Fprintf(w, "**What the verdicts assume and leave out:**\n\n")
+		for _, a := range r.Assumptions {
+			fmt.Fprintf(w, "- %s\n", mdEscape(assumptionLine(a)))
+		}
+		fmt.Fprintln(w)
+	}
 	fmt.Fprintf(w, "| findings | high | medium | low | info | accepted by baseline |\n|---:|---:|---:|---:|---:|---:|\n")
 	fmt.Fprintf(w, "| %d | %d | %d | %d | %d | %d |\n\n", r.Summary.Findings, r.Summary.High, r.Summary.Medium, r.Summary.Low, r.Summary.Info, r.Summary.Accepted)
 	fmt.Fprintf(w, "**Coverage:** %d/%d pods ingress-isolated, %d/%d egress-isolated; %d of %d namespace pairs can reach each other; %d of %d workloads reachable from outside the cluster.\n\n",

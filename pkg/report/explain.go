@@ -30,6 +30,8 @@ type Explanation struct {
 	UndefinedPairs int `json:"undefinedPairs,omitempty"`
 	// Verdicts holds one verdict per pod pair, with the reasons.
 	Verdicts []reach.Verdict `json:"verdicts"`
+	// Assumptions are what the verdicts assumed and left out.
+	Assumptions []inventory.Assumption `json:"assumptions"`
 }
 
 // Partial says that some but not all pod pairs are allowed.
@@ -39,7 +41,8 @@ func (e *Explanation) Partial() bool { return e.AllowedPairs > 0 && e.AllowedPai
 // itself is left out when the targets hold other pairs, since it is always
 // allowed and says nothing about the policies.
 func Explain(snap *inventory.Snapshot, model *reach.Model, from, to inventory.Target, port int32, proto reach.Protocol) *Explanation {
-	e := &Explanation{APIVersion: APIVersion, Kind: "Explanation", Source: snap.Source, From: from.Ref, To: to.Ref, Port: port, Protocol: proto, Verdicts: []reach.Verdict{}}
+	e := &Explanation{APIVersion: APIVersion, Kind: "Explanation", Source: snap.Source, From: from.Ref, To: to.Ref, Port: port, Protocol: proto, Verdicts: []reach.Verdict{},
+		Assumptions: assumptionsOf(snap)}
 	var self []reach.Verdict
 	for _, s := range endpoints(from) {
 		for _, d := range endpoints(to) {
@@ -124,6 +127,7 @@ func PrintExplanation(w io.Writer, e *Explanation) error {
 		}
 		fmt.Fprint(w, g.text)
 	}
+	printAssumptionsAfter(w, e.Assumptions)
 	return nil
 }
 

@@ -32,6 +32,8 @@ type ReachabilityMatrix struct {
 	// pods it may send to (egress) and be reached from (ingress).
 	External []MatrixExternal `json:"external"`
 	Stats    reach.Stats      `json:"stats"`
+	// Assumptions are what the verdicts assumed and left out.
+	Assumptions []inventory.Assumption `json:"assumptions"`
 }
 
 // MatrixNode is a workload or pod of the matrix.
@@ -96,6 +98,8 @@ func NewReachabilityMatrix(snap *inventory.Snapshot, m *reach.Matrix, f MatrixFi
 		Pairs:      []MatrixPair{},
 		External:   []MatrixExternal{},
 		Stats:      m.Stats,
+
+		Assumptions: assumptionsOf(snap),
 	}
 	keep := func(fn func(reach.Node) bool, n reach.Node) bool { return fn == nil || fn(n) }
 	portOK := func(ps reach.PortSet) bool { return f.Port == nil || ps.Contains(f.Port.Protocol, f.Port.Port) }
@@ -205,6 +209,7 @@ func PrintMatrixTable(w io.Writer, doc *ReachabilityMatrix, wide, noHeaders bool
 	}
 	fmt.Fprintf(w, "\n%d %ss, %d pods in %d classes: %d class pairs evaluated for %d pod pairs.\n",
 		len(doc.Nodes), doc.Level, doc.Stats.Pods, doc.Stats.Classes, doc.Stats.ClassPairs, doc.Stats.PodPairs)
+	printAssumptionsAfter(w, doc.Assumptions)
 	return nil
 }
 
@@ -256,6 +261,9 @@ func PrintMatrixCSV(w io.Writer, doc *ReachabilityMatrix, noHeaders bool) error 
 // ellipse per external address range.
 func PrintMatrixDot(w io.Writer, doc *ReachabilityMatrix) error {
 	var b strings.Builder
+	for _, a := range doc.Assumptions {
+		fmt.Fprintf(&b, "// %s\n", strings.ReplaceAll(assumptionLine(a), "\n", " "))
+	}
 	b.WriteString("digraph netaudit {\n  rankdir=LR;\n  node [shape=box, fontname=\"Helvetica\"];\n  edge [fontname=\"Helvetica\", fontsize=10];\n")
 	byNS := map[string][]MatrixNode{}
 	var order []string

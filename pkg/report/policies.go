@@ -23,7 +23,12 @@ type PolicyInventory struct {
 	// are consulted.
 	ClusterPolicies []ClusterPolicySummary `json:"clusterPolicies,omitempty"`
 	Namespaces      []NamespaceSummary     `json:"namespaces"`
-	Warnings        []string               `json:"warnings,omitempty"`
+	// Assumptions are what the inventory assumed and left out.
+	Assumptions []inventory.Assumption `json:"assumptions"`
+	// OutsidePolicies count the policies of kinds outside the model
+	// (Cilium, Calico, Antrea, MultiNetworkPolicy) per kind and namespace.
+	OutsidePolicies []inventory.OutsidePolicies `json:"outsidePolicies,omitempty"`
+	Warnings        []string                    `json:"warnings,omitempty"`
 }
 
 // ClusterPolicySummary is one cluster-wide policy as the inventory shows it.
@@ -69,6 +74,9 @@ type NamespaceSummary struct {
 	PodsSelected int `json:"podsSelected"`
 	// TierSelected counts pods some cluster-wide policy selects.
 	TierSelected int `json:"tierSelected,omitempty"`
+	// OutsidePolicies counts the policies of kinds outside the model that
+	// may apply to the namespace's pods (its own and cluster-wide ones).
+	OutsidePolicies int `json:"outsidePolicies,omitempty"`
 }
 
 // NewPolicyInventory summarises the snapshot's policies.
@@ -80,6 +88,9 @@ func NewPolicyInventory(snap *inventory.Snapshot, model *reach.Model) *PolicyInv
 		Policies:   []PolicySummary{},
 		Namespaces: []NamespaceSummary{},
 		Warnings:   snap.Warnings,
+
+		Assumptions:     assumptionsOf(snap),
+		OutsidePolicies: snap.OutsidePolicies,
 	}
 	selected := map[string]bool{} // ns/pod
 	perNS := map[string]*NamespaceSummary{}
@@ -160,6 +171,11 @@ func NewPolicyInventory(snap *inventory.Snapshot, model *reach.Model) *PolicyInv
 			s.TierSelected++
 		}
 	}
+	for i := range inv.Namespaces {
+		for _, c := range snap.OutsidePoliciesIn(inv.Namespaces[i].Name) {
+			inv.Namespaces[i].OutsidePolicies += c.Count
+		}
+	}
 	return inv
 }
 
@@ -231,10 +247,22 @@ func PrintPolicyTable(w io.Writer, inv *PolicyInventory, wide, noHeaders bool) e
 	for _, n := range inv.Namespaces {
 		ns.Rows = append(ns.Rows, []string{n.Name, strconv.Itoa(n.Pods), strconv.Itoa(n.Policies), fmt.Sprintf("%d/%d", n.PodsSelected, n.Pods), namespaceStatus(n)})
 	}
-	return ns.Render(w)
+	if err := ns.Render(w); err != nil {
+		return err
+	}
+	printAssumptionsAfter(w, inv.Assumptions)
+	return nil
 }
 
 func namespaceStatus(n NamespaceSummary) string {
+	s := selectionStatus(n)
+	if n.OutsidePolicies > 0 {
+		s += fmt.Sprintf("; %d %s outside the model may apply", n.OutsidePolicies, map[bool]string{true: "policy", false: "policies"}[n.OutsidePolicies == 1])
+	}
+	return s
+}
+
+func selectionStatus(n NamespaceSummary) string {
 	switch {
 	case n.Pods == 0:
 		return "no pods"

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"io"
 	"path/filepath"
 
@@ -17,8 +18,38 @@ type sarifLog struct {
 }
 
 type sarifRun struct {
-	Tool    sarifTool     `json:"tool"`
-	Results []sarifResult `json:"results"`
+	Tool sarifTool `json:"tool"`
+	// AutomationDetails names the context a run audited, so that code
+	// scanning keeps the runs of several clusters apart.
+	AutomationDetails *sarifAutomation `json:"automationDetails,omitempty"`
+	// Invocations is set for a context that could not be audited: its
+	// notification says why.
+	Invocations []sarifInvocation `json:"invocations,omitempty"`
+	Results     []sarifResult     `json:"results"`
+	// Properties hold the context, what the verdicts assumed and left out,
+	// and the policies outside the model.
+	Properties *sarifRunProperties `json:"properties,omitempty"`
+}
+
+type sarifAutomation struct {
+	ID string `json:"id"`
+}
+
+type sarifInvocation struct {
+	ExecutionSuccessful        bool                `json:"executionSuccessful"`
+	ToolExecutionNotifications []sarifNotification `json:"toolExecutionNotifications,omitempty"`
+}
+
+type sarifNotification struct {
+	Level   string    `json:"level"`
+	Message sarifText `json:"message"`
+}
+
+type sarifRunProperties struct {
+	Context         string                      `json:"context,omitempty"`
+	Assumptions     []inventory.Assumption      `json:"assumptions"`
+	OutsidePolicies []inventory.OutsidePolicies `json:"outsidePolicies,omitempty"`
+	Error           *ContextError               `json:"error,omitempty"`
 }
 
 type sarifTool struct {
@@ -100,29 +131,73 @@ func WriteSARIF(w io.Writer, r *AuditReport, snap *inventory.Snapshot, toolVersi
 	return WriteSARIFRuns(w, []SARIFInput{{Report: r, Snap: snap}}, toolVersion)
 }
 
-// SARIFInput is one audit to write as a SARIF run.
+// SARIFInput is one audit to write as a SARIF run: its report, or the
+// error that kept a context from being audited.
 type SARIFInput struct {
-	Report *AuditReport
-	Snap   *inventory.Snapshot
+	// Context names the kubeconfig context of a multi-context run.
+	Context string
+	Report  *AuditReport
+	Snap    *inventory.Snapshot
+	Error   *ContextError
 }
 
 // WriteSARIFRuns writes one SARIF log with a run per audit (one per
-// context when several were audited).
+// context when several were audited). A context that failed is a run
+// without results whose invocation failed, with a notification saying why:
+// missing from the log, it would read as a clean audit.
 func WriteSARIFRuns(w io.Writer, audits []SARIFInput, toolVersion string) error {
 	runs := []sarifRun{}
 	for _, a := range audits {
-		runs = append(runs, sarifRunOf(a.Report, a.Snap, toolVersion))
+		if a.Error != nil {
+			runs = append(runs, sarifFailedRun(a, toolVersion))
+			continue
+		}
+		run := sarifRunOf(a.Report, a.Snap, toolVersion)
+		if a.Context != "" {
+			run.Properties.Context = a.Context
+			run.AutomationDetails = &sarifAutomation{ID: sarifAutomationID(a.Context)}
+		}
+		runs = append(runs, run)
 	}
 	return WriteJSON(w, sarifLog{Schema: "https://json.schemastore.org/sarif-2.1.0.json", Version: "2.1.0", Runs: runs})
 }
 
-func sarifRunOf(r *AuditReport, snap *inventory.Snapshot, toolVersion string) sarifRun {
-	run := sarifRun{Tool: sarifTool{Driver: sarifDriver{
+// sarifAutomationID is "kubectl-netaudit/<context>/": the category code
+// scanning files the run under is the part before the last slash.
+func sarifAutomationID(context string) string { return "kubectl-netaudit/" + context + "/" }
+
+func sarifDriverOf(toolVersion string) sarifTool {
+	return sarifTool{Driver: sarifDriver{
 		Name:           "kubectl-netaudit",
 		Version:        toolVersion,
 		InformationURI: "https://github.com/kubectl-netaudit/kubectl-netaudit",
 		Rules:          []sarifRule{},
-	}}, Results: []sarifResult{}}
+	}}
+}
+
+func sarifFailedRun(a SARIFInput, toolVersion string) sarifRun {
+	text := fmt.Sprintf("context %s could not be audited: %s", a.Context, a.Error.Message)
+	if a.Error.Hint != "" {
+		text += " Hint: " + a.Error.Hint
+	}
+	return sarifRun{
+		Tool:              sarifDriverOf(toolVersion),
+		AutomationDetails: &sarifAutomation{ID: sarifAutomationID(a.Context)},
+		Invocations: []sarifInvocation{{ExecutionSuccessful: false, ToolExecutionNotifications: []sarifNotification{{
+			Level: "error", Message: sarifText{Text: text},
+		}}}},
+		Results:    []sarifResult{},
+		Properties: &sarifRunProperties{Context: a.Context, Assumptions: []inventory.Assumption{}, Error: a.Error},
+	}
+}
+
+func sarifRunOf(r *AuditReport, snap *inventory.Snapshot, toolVersion string) sarifRun {
+	run := sarifRun{Tool: sarifDriverOf(toolVersion), Results: []sarifResult{},
+		Properties: &sarifRunProperties{Assumptions: r.Assumptions, OutsidePolicies: r.OutsidePolicies}}
+	if snap.Source.Kind == inventory.SourceCluster && snap.Source.Context != "" {
+		run.Properties.Context = snap.Source.Context
+		run.AutomationDetails = &sarifAutomation{ID: sarifAutomationID(snap.Source.Context)}
+	}
 	index := map[string]int{}
 	for i, c := range r.Checks {
 		index[c.ID] = i

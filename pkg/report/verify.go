@@ -40,6 +40,8 @@ type VerifyReport struct {
 	Passed     int              `json:"passed"`
 	Failed     int              `json:"failed"`
 	Results    []VerifyResult   `json:"results"`
+	// Assumptions are what the verdicts assumed and left out.
+	Assumptions []inventory.Assumption `json:"assumptions"`
 }
 
 // VerifyResult is one expectation with its actual verdict.
@@ -118,6 +120,7 @@ func PrintVerifyTable(w io.Writer, r *VerifyReport, wide, noHeaders bool) error 
 		return err
 	}
 	fmt.Fprintf(w, "\n%d passed, %d failed\n", r.Passed, r.Failed)
+	printAssumptionsAfter(w, r.Assumptions)
 	return nil
 }
 

@@ -127,6 +127,20 @@ func TestAllContexts(t *testing.T) {
 		}
 	}
 
+	// -o html: one page with a section per context, or one page each.
+	r = kubectlEnv(t, env, "", "netaudit", "--all-contexts", "-o", "html", "-q")
+	if r.code != 6 || strings.Count(r.stdout, `<section class="report"`) != 3 || strings.Count(r.stdout, `class="map-data"`) != 2 ||
+		!strings.Contains(r.stdout, "<h2>Context closed</h2>") || !strings.Contains(r.stdout, `<p class="error">`) {
+		t.Errorf("-o html: exit %d, want 6 and one page with a section per context (two maps, one error)", r.code)
+	}
+	dir = filepath.Join(t.TempDir(), "html")
+	r = kubectlEnv(t, env, "", "netaudit", "--all-contexts", "-o", "html", "--output-dir", dir, "-q")
+	for _, f := range []string{"first.html", "second.html", "closed.error.json"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("-o html --output-dir: %v", err)
+		}
+	}
+
 	// Baseline across contexts: entries carry their context.
 	base := filepath.Join(t.TempDir(), "baseline.yaml")
 	r = kubectlEnv(t, env, "", "netaudit", "--context", "first,second", "--write-baseline", base, "--fail-on", "low", "-q")
