@@ -21,6 +21,7 @@ type MatrixOptions struct {
 	Pods      bool
 	From, To  string
 	Port      string
+	GroupBy   string
 
 	port   *report.PortFilter
 	format *format
@@ -68,12 +69,20 @@ reaches at least one pod of the destination. A pod's traffic to itself is
 always allowed and not listed. Pods every policy treats alike (same
 namespace, labels, named ports and ipBlock matches) are evaluated once.
 
+--group-by namespace sums the matrix up per pair of namespaces: the union
+of the ports and the number of workload (or pod) pairs that allow traffic.
+Pairs are printed while they are computed, so memory grows with workloads
+and classes, not with pairs.
+
 ` + exitCodeHelp,
 		Example: `  # Workload-to-workload matrix of the current context
   kubectl netaudit matrix
 
   # Who can reach the database pods on 5432, pod by pod
   kubectl netaudit matrix --pods --to prod/statefulset/db --port 5432
+
+  # Which namespaces reach which, with how many workload pairs
+  kubectl netaudit matrix --group-by namespace
 
   # Graph of the manifests in a folder
   kubectl netaudit matrix -f deploy/ -R -o dot | dot -Tsvg > matrix.svg`,
@@ -95,6 +104,8 @@ namespace, labels, named ports and ipBlock matches) are evaluated once.
 	fs.StringVar(&o.From, "from", "", "only sources in this namespace, workload (ns/kind/name) or pod (ns/pod)")
 	fs.StringVar(&o.To, "to", "", "only destinations in this namespace, workload (ns/kind/name) or pod (ns/pod)")
 	fs.StringVar(&o.Port, "port", "", "only traffic allowed on this port, as PORT or PORT/PROTOCOL (TCP, UDP, SCTP; default TCP)")
+	fs.StringVar(&o.GroupBy, "group-by", "", "namespace: one node per namespace; each pair has the union of the ports of the workload (or pod) pairs between two namespaces and how many there are")
+	_ = c.RegisterFlagCompletionFunc("group-by", cobra.FixedCompletions([]string{"namespace"}, cobra.ShellCompDirectiveNoFileComp))
 	o.EngineOptions.AddFlags(fs)
 	o.formats().complete(c)
 	return c
@@ -120,6 +131,9 @@ func (o *MatrixOptions) Validate() error {
 			return usageErrorf("--port: %v", err)
 		}
 	}
+	if o.GroupBy != "" && o.GroupBy != "namespace" {
+		return usageErrorf("--group-by %q: the matrix groups by namespace only; use --group-by namespace, or leave it out for one node per workload (or pod)", o.GroupBy)
+	}
 	return o.InventoryOptions.Validate()
 }
 
@@ -140,7 +154,13 @@ func (o *MatrixOptions) Run(c *cobra.Command) error {
 			if err != nil {
 				return nil, err
 			}
-			return &outcome{doc: report.NewReachabilityMatrix(snap, model.Matrix(level), report.MatrixFilter{From: from, To: to, Port: o.port})}, nil
+			// The pairs are computed while they are printed: a big cluster's
+			// matrix has millions.
+			filter := report.MatrixFilter{From: from, To: to, Port: o.port}
+			if o.GroupBy == "namespace" {
+				return &outcome{doc: report.NewNamespaceMatrix(snap, model.MatrixStream(level), filter)}, nil
+			}
+			return &outcome{doc: report.NewReachabilityMatrixStream(snap, model.MatrixStream(level), filter)}, nil
 		},
 	}
 	return cmd.run(c.Context())

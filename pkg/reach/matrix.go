@@ -197,6 +197,23 @@ func (m *Model) MatrixStream(level Level) *MatrixStream {
 	return &MatrixStream{Matrix: out, ev: ev, nodes: nodes}
 }
 
+// ExternalOf is the access of a group of nodes to and from addresses
+// outside the snapshot: what any of their pods may send or accept.
+func (s *MatrixStream) ExternalOf(nodes []int) ExternalAccess {
+	seen := map[int]bool{}
+	var members []member
+	for _, n := range nodes {
+		for _, mb := range s.nodes[n].members {
+			if !seen[mb.class] {
+				seen[mb.class] = true
+				members = append(members, mb)
+			}
+		}
+	}
+	sort.Slice(members, func(i, j int) bool { return members[i].class < members[j].class })
+	return s.ev.external(members)
+}
+
 // Edges yields the edges sorted by From then To, computing each source's
 // edges when it is reached. Reading it again computes them again.
 func (s *MatrixStream) Edges() iter.Seq[Edge] {

@@ -287,5 +287,6 @@ func AuditHTMLSection(snap *inventory.Snapshot, model *reach.Model, rep *AuditRe
 // MatrixHTMLSection is the matrix's part of a page: the map of the matrix
 // as filtered.
 func MatrixHTMLSection(snap *inventory.Snapshot, model *reach.Model, doc *ReachabilityMatrix) HTMLSection {
+	doc = doc.Held() // the page embeds every pair
 	return HTMLSection{Matrix: doc, Map: NewNetworkMap(snap, model, doc, nil)}
 }

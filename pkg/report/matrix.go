@@ -1,10 +1,10 @@
 package report
 
 import (
-	"encoding/csv"
-	"fmt"
-	"io"
+	"encoding/json"
+	"iter"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/inventory"
@@ -17,7 +17,10 @@ type ReachabilityMatrix struct {
 	Kind       string           `json:"kind"`
 	Source     inventory.Source `json:"source"`
 	// Level is "workload" or "pod".
-	Level   reach.Level   `json:"level"`
+	Level reach.Level `json:"level"`
+	// GroupBy is "namespace" when the nodes are namespaces, each pair
+	// summing up the pairs of the level's nodes between two namespaces.
+	GroupBy string        `json:"groupBy,omitempty"`
 	Options reach.Options `json:"options"`
 	Nodes   []MatrixNode  `json:"nodes"`
 	// Pairs lists every (source, destination) with the ports allowed,
@@ -34,9 +37,16 @@ type ReachabilityMatrix struct {
 	Stats    reach.Stats      `json:"stats"`
 	// Assumptions are what the verdicts assumed and left out.
 	Assumptions []inventory.Assumption `json:"assumptions"`
+
+	// stream, when set, yields the pairs in place of Pairs, computed while
+	// they are written (NewReachabilityMatrixStream).
+	stream iter.Seq[MatrixPair]
+	// grouped is, with GroupBy, the number of the level's nodes grouped.
+	grouped int
 }
 
-// MatrixNode is a workload or pod of the matrix.
+// MatrixNode is a workload or pod of the matrix, or a namespace with
+// --group-by namespace.
 type MatrixNode struct {
 	ID          string   `json:"id"`
 	Namespace   string   `json:"namespace"`
@@ -46,11 +56,20 @@ type MatrixNode struct {
 	HostNetwork bool     `json:"hostNetwork,omitempty"`
 }
 
-// MatrixPair is traffic allowed from one node to another.
+// MatrixPair is traffic allowed from one node to another. The streamed
+// writers (matrixstream.go) write these fields by hand, held to
+// encoding/json by TestMatrixStreamMatchesEncoders.
 type MatrixPair struct {
 	From  string        `json:"from"`
 	To    string        `json:"to"`
 	Ports reach.PortSet `json:"ports"`
+	// Count is, with --group-by namespace, the number of pairs of
+	// workloads (pods with --pods) from one namespace to the other that
+	// allow some traffic; Ports is the union of theirs.
+	Count int `json:"count,omitempty"`
+
+	// portsKey is reach.Edge.PortsKey: equal keys, equal ports (0: unknown).
+	portsKey uint32
 }
 
 // MatrixExternal is one node's traffic with addresses outside the snapshot.
@@ -62,6 +81,39 @@ type MatrixExternal struct {
 	// either way.
 	UndefinedEgress  []reach.CIDRPorts `json:"undefinedEgress,omitempty"`
 	UndefinedIngress []reach.CIDRPorts `json:"undefinedIngress,omitempty"`
+}
+
+// EachPair yields the pairs in order: Pairs, or for a streamed document the
+// pairs as the engine computes them. Stats.ClassPairs of a streamed
+// document is set once they have all been read.
+func (d *ReachabilityMatrix) EachPair() iter.Seq[MatrixPair] {
+	if d.stream != nil {
+		return d.stream
+	}
+	return slices.Values(d.Pairs)
+}
+
+// Held returns the document with its pairs in Pairs: d itself, or for a
+// streamed document a copy with the pairs collected (all in memory).
+func (d *ReachabilityMatrix) Held() *ReachabilityMatrix {
+	if d.stream == nil {
+		return d
+	}
+	c := *d
+	c.stream = nil
+	c.Pairs = slices.Collect(d.stream)
+	c.Stats = d.Stats // complete once the pairs were read
+	if c.Pairs == nil {
+		c.Pairs = []MatrixPair{}
+	}
+	return &c
+}
+
+// MarshalJSON writes the document; a streamed one has its pairs collected
+// first (several contexts in one document hold them all).
+func (d *ReachabilityMatrix) MarshalJSON() ([]byte, error) {
+	type plain ReachabilityMatrix
+	return json.Marshal((*plain)(d.Held()))
 }
 
 // NodeID names a matrix node the way explain and verify accept it:
@@ -88,6 +140,35 @@ type PortFilter struct {
 
 // NewReachabilityMatrix turns the engine's matrix into the stable document.
 func NewReachabilityMatrix(snap *inventory.Snapshot, m *reach.Matrix, f MatrixFilter) *ReachabilityMatrix {
+	doc, ids, pass := newMatrixHead(snap, m, f)
+	for _, e := range m.Edges {
+		if pass(e) {
+			doc.Pairs = append(doc.Pairs, MatrixPair{From: ids[e.From], To: ids[e.To], Ports: e.Ports, portsKey: e.PortsKey})
+		}
+	}
+	return doc
+}
+
+// NewReachabilityMatrixStream is NewReachabilityMatrix with the pairs
+// computed while they are written: Pairs stays nil and EachPair yields
+// them, so memory grows with the nodes, not with the pairs.
+func NewReachabilityMatrixStream(snap *inventory.Snapshot, s *reach.MatrixStream, f MatrixFilter) *ReachabilityMatrix {
+	doc, ids, pass := newMatrixHead(snap, &s.Matrix, f)
+	doc.Pairs = nil
+	doc.stream = func(yield func(MatrixPair) bool) {
+		for e := range s.Edges() {
+			if pass(e) && !yield(MatrixPair{From: ids[e.From], To: ids[e.To], Ports: e.Ports, portsKey: e.PortsKey}) {
+				return
+			}
+		}
+		doc.Stats.ClassPairs = s.Stats.ClassPairs
+	}
+	return doc
+}
+
+// newMatrixHead builds the document without its pairs, the node IDs, and
+// the filter of edges.
+func newMatrixHead(snap *inventory.Snapshot, m *reach.Matrix, f MatrixFilter) (*ReachabilityMatrix, []string, func(reach.Edge) bool) {
 	doc := &ReachabilityMatrix{
 		APIVersion: APIVersion,
 		Kind:       "ReachabilityMatrix",
@@ -102,115 +183,64 @@ func NewReachabilityMatrix(snap *inventory.Snapshot, m *reach.Matrix, f MatrixFi
 		Assumptions: assumptionsOf(snap),
 	}
 	keep := func(fn func(reach.Node) bool, n reach.Node) bool { return fn == nil || fn(n) }
-	portOK := func(ps reach.PortSet) bool { return f.Port == nil || ps.Contains(f.Port.Protocol, f.Port.Port) }
 	ids := make([]string, len(m.Nodes))
+	keepFrom := make([]bool, len(m.Nodes))
+	keepTo := make([]bool, len(m.Nodes))
 	for i, n := range m.Nodes {
 		ids[i] = NodeID(m.Level, n)
-		if keep(f.From, n) || keep(f.To, n) {
+		keepFrom[i], keepTo[i] = keep(f.From, n), keep(f.To, n)
+		if keepFrom[i] || keepTo[i] {
 			doc.Nodes = append(doc.Nodes, MatrixNode{ID: ids[i], Namespace: n.Namespace, Kind: n.Kind, Name: n.Name, Pods: n.Pods, HostNetwork: n.HostNetwork})
 		}
 	}
-	for _, e := range m.Edges {
-		if keep(f.From, m.Nodes[e.From]) && keep(f.To, m.Nodes[e.To]) && portOK(e.Ports) {
-			doc.Pairs = append(doc.Pairs, MatrixPair{From: ids[e.From], To: ids[e.To], Ports: e.Ports})
+	for i, x := range m.External {
+		// --from narrows who sends: egress of matching nodes, ingress from
+		// outside only when --from is not given; --to the reverse.
+		if ext, ok := f.external(ids[i], x, keepFrom[i] && f.To == nil, keepTo[i] && f.From == nil); ok {
+			doc.External = append(doc.External, ext)
 		}
 	}
+	pass := func(e reach.Edge) bool {
+		return keepFrom[e.From] && keepTo[e.To] && f.portOK(e.Ports)
+	}
 	for _, e := range m.Undefined {
-		if keep(f.From, m.Nodes[e.From]) && keep(f.To, m.Nodes[e.To]) && portOK(e.Ports) {
+		if pass(e) {
 			doc.Undefined = append(doc.Undefined, MatrixPair{From: ids[e.From], To: ids[e.To], Ports: e.Ports})
 		}
 	}
+	return doc, ids, pass
+}
+
+func (f MatrixFilter) portOK(ps reach.PortSet) bool {
+	return f.Port == nil || ps.Contains(f.Port.Protocol, f.Port.Port)
+}
+
+// external is a node's entry of External with the sides asked for, the
+// ranges filtered by the port; false when nothing is left.
+func (f MatrixFilter) external(id string, x reach.ExternalAccess, egress, ingress bool) (MatrixExternal, bool) {
 	filterCIDRs := func(in []reach.CIDRPorts) []reach.CIDRPorts {
 		out := []reach.CIDRPorts{}
 		for _, c := range in {
-			if portOK(c.Ports) {
+			if f.portOK(c.Ports) {
 				out = append(out, c)
 			}
 		}
 		return out
 	}
-	for i, x := range m.External {
-		n := m.Nodes[i]
-		ext := MatrixExternal{Node: ids[i], Egress: []reach.CIDRPorts{}, Ingress: []reach.CIDRPorts{}}
-		// --from narrows who sends: egress of matching nodes, ingress from
-		// outside only when --from is not given; --to the reverse.
-		if keep(f.From, n) && f.To == nil {
-			ext.Egress = filterCIDRs(x.Egress)
-		}
-		if keep(f.To, n) && f.From == nil {
-			ext.Ingress = filterCIDRs(x.Ingress)
-		}
-		if keep(f.From, n) && f.To == nil && len(x.UndefinedEgress) > 0 {
-			ext.UndefinedEgress = filterCIDRs(x.UndefinedEgress)
-		}
-		if keep(f.To, n) && f.From == nil && len(x.UndefinedIngress) > 0 {
-			ext.UndefinedIngress = filterCIDRs(x.UndefinedIngress)
-		}
-		if len(ext.Egress) > 0 || len(ext.Ingress) > 0 || len(ext.UndefinedEgress) > 0 || len(ext.UndefinedIngress) > 0 {
-			doc.External = append(doc.External, ext)
-		}
+	ext := MatrixExternal{Node: id, Egress: []reach.CIDRPorts{}, Ingress: []reach.CIDRPorts{}}
+	if egress {
+		ext.Egress = filterCIDRs(x.Egress)
 	}
-	return doc
-}
-
-// PrintMatrixTable writes one row per (source, destination) with the source
-// shown once per group, then the rows to and from addresses outside the
-// cluster. Without wide, long port and CIDR lists are shortened.
-func PrintMatrixTable(w io.Writer, doc *ReachabilityMatrix, wide, noHeaders bool) error {
-	t := &Table{NoHeaders: noHeaders, Headers: []string{"SOURCE", "DESTINATION", "PORTS"}}
-	prev := ""
-	for _, p := range doc.Pairs {
-		src := p.From
-		if src == prev {
-			src = ""
-		}
-		prev = p.From
-		t.Rows = append(t.Rows, []string{src, p.To, shorten(p.Ports.String(), wide)})
+	if ingress {
+		ext.Ingress = filterCIDRs(x.Ingress)
 	}
-	if len(t.Rows) == 0 {
-		fmt.Fprintln(w, "No pod-to-pod traffic is allowed between the selected sources and destinations.")
-	} else if err := t.Render(w); err != nil {
-		return err
+	if egress && len(x.UndefinedEgress) > 0 {
+		ext.UndefinedEgress = filterCIDRs(x.UndefinedEgress)
 	}
-	x := &Table{NoHeaders: noHeaders, Headers: []string{"SOURCE", "DESTINATION", "PORTS"}}
-	for _, e := range doc.External {
-		for _, c := range e.Egress {
-			x.Rows = append(x.Rows, []string{e.Node, cidrList(c.CIDRs, wide), shorten(c.Ports.String(), wide)})
-		}
+	if ingress && len(x.UndefinedIngress) > 0 {
+		ext.UndefinedIngress = filterCIDRs(x.UndefinedIngress)
 	}
-	for _, e := range doc.External {
-		for _, c := range e.Ingress {
-			x.Rows = append(x.Rows, []string{cidrList(c.CIDRs, wide), e.Node, shorten(c.Ports.String(), wide)})
-		}
-	}
-	if len(x.Rows) > 0 {
-		fmt.Fprintln(w)
-		if err := x.Render(w); err != nil {
-			return err
-		}
-	}
-	u := &Table{NoHeaders: noHeaders, Headers: []string{"SOURCE", "DESTINATION", "UNDEFINED-PORTS"}}
-	for _, p := range doc.Undefined {
-		u.Rows = append(u.Rows, []string{p.From, p.To, shorten(p.Ports.String(), wide)})
-	}
-	for _, e := range doc.External {
-		for _, c := range e.UndefinedEgress {
-			u.Rows = append(u.Rows, []string{e.Node, cidrList(c.CIDRs, wide), shorten(c.Ports.String(), wide)})
-		}
-		for _, c := range e.UndefinedIngress {
-			u.Rows = append(u.Rows, []string{cidrList(c.CIDRs, wide), e.Node, shorten(c.Ports.String(), wide)})
-		}
-	}
-	if len(u.Rows) > 0 {
-		fmt.Fprintln(w, "\nUndefined: allowed or denied depending on the implementation (equal priorities) or on what objects cannot tell (domainNames, nodes):")
-		if err := u.Render(w); err != nil {
-			return err
-		}
-	}
-	fmt.Fprintf(w, "\n%d %ss, %d pods in %d classes: %d class pairs evaluated for %d pod pairs.\n",
-		len(doc.Nodes), doc.Level, doc.Stats.Pods, doc.Stats.Classes, doc.Stats.ClassPairs, doc.Stats.PodPairs)
-	printAssumptionsAfter(w, doc.Assumptions)
-	return nil
+	return ext, len(ext.Egress) > 0 || len(ext.Ingress) > 0 || len(ext.UndefinedEgress) > 0 || len(ext.UndefinedIngress) > 0
 }
 
 func cidrList(ps []netip.Prefix, wide bool) string {
@@ -230,85 +260,136 @@ func shorten(s string, wide bool) string {
 	return s[:max-3] + "..."
 }
 
-// PrintMatrixCSV writes one record per (from, to, ports); external ranges
-// appear as "cidr:<prefix>" endpoints, one record per prefix.
-func PrintMatrixCSV(w io.Writer, doc *ReachabilityMatrix, noHeaders bool) error {
-	cw := csv.NewWriter(w)
-	if !noHeaders {
-		_ = cw.Write([]string{"from", "to", "ports"})
-	}
-	for _, p := range doc.Pairs {
-		_ = cw.Write([]string{p.From, p.To, p.Ports.String()})
-	}
-	for _, e := range doc.External {
-		for _, c := range e.Egress {
-			for _, p := range c.CIDRs {
-				_ = cw.Write([]string{e.Node, "cidr:" + p.String(), c.Ports.String()})
-			}
-		}
-		for _, c := range e.Ingress {
-			for _, p := range c.CIDRs {
-				_ = cw.Write([]string{"cidr:" + p.String(), e.Node, c.Ports.String()})
-			}
-		}
-	}
-	cw.Flush()
-	return cw.Error()
-}
+// NewNamespaceMatrix is the matrix grouped by namespace (--group-by
+// namespace): one node per namespace, and per ordered pair of namespaces the
+// union of the ports of the level's pairs between them and how many there
+// are (Count), pairs within one namespace included. External access is a
+// namespace's pods' together. Filters apply to the level's nodes before
+// grouping. Like NewReachabilityMatrixStream, the pairs are computed while
+// they are written, and memory grows with the namespaces: edges come sorted
+// by source, and sources by namespace, so one namespace's sums are open at
+// a time.
+func NewNamespaceMatrix(snap *inventory.Snapshot, s *reach.MatrixStream, f MatrixFilter) *ReachabilityMatrix {
+	m := &s.Matrix
+	doc := &ReachabilityMatrix{
+		APIVersion: APIVersion,
+		Kind:       "ReachabilityMatrix",
+		Source:     snap.Source,
+		Level:      m.Level,
+		GroupBy:    "namespace",
+		Options:    m.Options,
+		Nodes:      []MatrixNode{},
+		External:   []MatrixExternal{},
+		Stats:      m.Stats,
+		grouped:    len(m.Nodes),
 
-// PrintMatrixDot writes a Graphviz digraph: one box per node (clustered by
-// namespace), one edge per allowed pair labelled with its ports, and an
-// ellipse per external address range.
-func PrintMatrixDot(w io.Writer, doc *ReachabilityMatrix) error {
-	var b strings.Builder
-	for _, a := range doc.Assumptions {
-		fmt.Fprintf(&b, "// %s\n", strings.ReplaceAll(assumptionLine(a), "\n", " "))
+		Assumptions: assumptionsOf(snap),
 	}
-	b.WriteString("digraph netaudit {\n  rankdir=LR;\n  node [shape=box, fontname=\"Helvetica\"];\n  edge [fontname=\"Helvetica\", fontsize=10];\n")
-	byNS := map[string][]MatrixNode{}
-	var order []string
-	for _, n := range doc.Nodes {
-		if _, ok := byNS[n.Namespace]; !ok {
-			order = append(order, n.Namespace)
+
+	keep := func(fn func(reach.Node) bool, n reach.Node) bool { return fn == nil || fn(n) }
+	var names []string // sorted, as the nodes are
+	nsOf := make([]int, len(m.Nodes))
+	var from, to [][]int // per namespace, the nodes kept as source or destination
+	for i, n := range m.Nodes {
+		if len(names) == 0 || names[len(names)-1] != n.Namespace {
+			names = append(names, n.Namespace)
+			from, to = append(from, nil), append(to, nil)
 		}
-		byNS[n.Namespace] = append(byNS[n.Namespace], n)
+		ns := len(names) - 1
+		nsOf[i] = ns
+		if keep(f.From, n) {
+			from[ns] = append(from[ns], i)
+		}
+		if keep(f.To, n) {
+			to[ns] = append(to[ns], i)
+		}
 	}
-	for i, ns := range order {
-		fmt.Fprintf(&b, "  subgraph cluster_%d {\n    label=%q;\n", i, ns)
-		for _, n := range byNS[ns] {
-			label := n.Name
-			if doc.Level == reach.ByWorkload {
-				label = strings.ToLower(n.Kind) + "/" + n.Name
+	for ns, name := range names {
+		if len(from[ns]) == 0 && len(to[ns]) == 0 {
+			continue
+		}
+		node := MatrixNode{ID: name, Namespace: name, Kind: "Namespace", Name: name, Pods: []string{}}
+		seen := map[int]bool{}
+		for _, i := range append(from[ns], to[ns]...) {
+			if seen[i] {
+				continue
 			}
-			fmt.Fprintf(&b, "    %q [label=%q];\n", n.ID, label)
+			seen[i] = true
+			node.Pods = append(node.Pods, m.Nodes[i].Pods...)
+			node.HostNetwork = node.HostNetwork || m.Nodes[i].HostNetwork
 		}
-		b.WriteString("  }\n")
-	}
-	for _, p := range doc.Pairs {
-		fmt.Fprintf(&b, "  %q -> %q [label=%q];\n", p.From, p.To, p.Ports.String())
-	}
-	ext := map[string]bool{}
-	extNode := func(cs []netip.Prefix) string {
-		var s []string
-		for _, c := range cs {
-			s = append(s, c.String())
+		slices.Sort(node.Pods)
+		doc.Nodes = append(doc.Nodes, node)
+
+		// --from narrows who sends, --to who receives, as for the nodes.
+		var x reach.ExternalAccess
+		if len(from[ns]) > 0 && f.To == nil {
+			x.Egress = s.ExternalOf(from[ns]).Egress
 		}
-		id := "cidr:" + strings.Join(s, ",")
-		if !ext[id] {
-			ext[id] = true
-			fmt.Fprintf(&b, "  %q [shape=ellipse, label=%q];\n", id, strings.Join(s, "\n"))
+		if len(to[ns]) > 0 && f.From == nil {
+			x.Ingress = s.ExternalOf(to[ns]).Ingress
 		}
-		return id
-	}
-	for _, e := range doc.External {
-		for _, c := range e.Egress {
-			fmt.Fprintf(&b, "  %q -> %q [label=%q, style=dashed];\n", e.Node, extNode(c.CIDRs), c.Ports.String())
-		}
-		for _, c := range e.Ingress {
-			fmt.Fprintf(&b, "  %q -> %q [label=%q, style=dashed];\n", extNode(c.CIDRs), e.Node, c.Ports.String())
+		if ext, ok := f.external(name, x, true, true); ok {
+			doc.External = append(doc.External, ext)
 		}
 	}
-	b.WriteString("}\n")
-	_, err := io.WriteString(w, b.String())
-	return err
+
+	keepFrom := make([]bool, len(m.Nodes))
+	keepTo := make([]bool, len(m.Nodes))
+	for ns := range names {
+		for _, i := range from[ns] {
+			keepFrom[i] = true
+		}
+		for _, i := range to[ns] {
+			keepTo[i] = true
+		}
+	}
+	type sum struct {
+		ports reach.PortSet
+		keys  []uint32 // the edges' PortsKeys already in ports
+		count int
+	}
+	doc.stream = func(yield func(MatrixPair) bool) {
+		sums := make([]sum, len(names))
+		var touched []int
+		src := -1
+		flush := func() bool {
+			slices.Sort(touched)
+			for _, d := range touched {
+				p := MatrixPair{From: names[src], To: names[d], Ports: sums[d].ports, Count: sums[d].count}
+				sums[d] = sum{keys: sums[d].keys[:0]}
+				if !yield(p) {
+					return false
+				}
+			}
+			touched = touched[:0]
+			return true
+		}
+		for e := range s.Edges() {
+			if !keepFrom[e.From] || !keepTo[e.To] || !f.portOK(e.Ports) {
+				continue
+			}
+			if ns := nsOf[e.From]; ns != src {
+				if src >= 0 && !flush() {
+					return
+				}
+				src = ns
+			}
+			d := nsOf[e.To]
+			sm := &sums[d]
+			if sm.count == 0 {
+				touched = append(touched, d)
+			}
+			sm.count++
+			if !slices.Contains(sm.keys, e.PortsKey) {
+				sm.keys = append(sm.keys, e.PortsKey)
+				sm.ports = sm.ports.Union(e.Ports)
+			}
+		}
+		if src >= 0 && !flush() {
+			return
+		}
+		doc.Stats.ClassPairs = s.Stats.ClassPairs
+	}
+	return doc
 }

@@ -50,6 +50,10 @@ type Config struct {
 	// v1.4.2 panics on pods of one owner whose labels differ when a policy
 	// has a namespaceSelector-only peer (np-guard/netpol-analyzer#666).
 	UniformLabels bool
+	// BarePods leaves out the pods' owner references: each pod is a
+	// workload of its own (as pods created by hand or by some operators
+	// are), so the workload matrix has one node per pod.
+	BarePods bool
 }
 
 // Size limits: every namespace owns a /20 of 10.0.0.0/8 for its pod IPs.
@@ -414,7 +418,11 @@ func (g *generator) emitPods() {
 				} else {
 					labels["pod-template-hash"] = w.hash
 				}
-				g.snap.Pods = append(g.snap.Pods, g.pod(ns, w, name, labels, owner))
+				p := g.pod(ns, w, name, labels, owner)
+				if g.cfg.BarePods {
+					p.OwnerReferences = nil
+				}
+				g.snap.Pods = append(g.snap.Pods, p)
 			}
 		}
 	}

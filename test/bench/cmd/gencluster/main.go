@@ -28,6 +28,7 @@ func main() {
 	flag.IntVar(&cfg.Policies, "policies", 0, "number of NetworkPolicies (default pods/5)")
 	flag.Uint64Var(&cfg.Seed, "seed", 1, "random seed: the same flags give the same cluster")
 	flag.BoolVar(&cfg.UniformLabels, "uniform-labels", false, "give every pod of a StatefulSet the same labels (netpol-analyzer v1.4.2 panics otherwise)")
+	flag.BoolVar(&cfg.BarePods, "bare-pods", false, "pods without owner references: each pod is a workload of its own")
 	flag.StringVar(&out, "out", "", "write manifests into this folder, one file per namespace")
 	flag.StringVar(&format, "format", "yaml", "manifest format: yaml or json")
 	flag.StringVar(&kubeconfig, "kubeconfig", "", "load the cluster into the API server of this kubeconfig's current context")
