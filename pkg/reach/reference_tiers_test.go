@@ -284,7 +284,7 @@ func refTierEvaluate(snap *inventory.Snapshot, ipBlockMatchesPods bool, src, dst
 }
 
 func newRefTierCtx(snap *inventory.Snapshot) *refTierCtx {
-	c := &refTierCtx{Snapshot: snap, nsLabels: map[string]map[string]string{}}
+	c := &refTierCtx{Snapshot: snap, nsLabels: map[string]map[string]string{}, selected: map[refSelectKey][]refTierPolicy{}, peers: map[refPeersKey][2]bool{}}
 	c.admin, c.baseline = refTiers(snap)
 	return c
 }
@@ -302,7 +302,7 @@ func refTierSide(snap *refTierCtx, ipBlockMatchesPods bool, admin, baseline []re
 		return outcomes{allow: true}
 	}
 	var out outcomes
-	np := refSideOf(snap.Snapshot, ipBlockMatchesPods, direction, subject, other, dst, self, port, proto)
+	var np *refSide // only when the Admin tier leaves the decision
 	for _, a := range refTierOutcomes(snap, admin, direction, subject, other, dst, port, proto).list() {
 		switch a {
 		case refAccept:
@@ -310,6 +310,10 @@ func refTierSide(snap *refTierCtx, ipBlockMatchesPods bool, admin, baseline []re
 		case refDeny:
 			out.deny = true
 		default: // Pass or no match: the NetworkPolicy tier, then Baseline
+			if np == nil {
+				side := refSideOf(snap.Snapshot, ipBlockMatchesPods, direction, subject, other, dst, self, port, proto)
+				np = &side
+			}
 			if np.isolated {
 				out.allow = out.allow || np.allowed
 				out.deny = out.deny || !np.allowed
@@ -330,13 +334,7 @@ func refTierSide(snap *refTierCtx, ipBlockMatchesPods bool, admin, baseline []re
 // refTierOutcomes returns every action the tier may take: the policies that
 // select subject, by priority, every order of equal priorities tried.
 func refTierOutcomes(snap *refTierCtx, tier []refTierPolicy, direction string, subject, other, dst refEnd, port int32, proto string) actionSet {
-	var selecting []refTierPolicy
-	for _, p := range tier {
-		if refSubjectSelects(snap, p.subject, subject.pod) {
-			selecting = append(selecting, p)
-		}
-	}
-	sort.SliceStable(selecting, func(i, j int) bool { return selecting[i].priority < selecting[j].priority })
+	selecting := snap.selecting(tier, subject.pod)
 	// Each policy's own possible results, rules in order.
 	results := make([]actionSet, len(selecting))
 	for i, p := range selecting {
@@ -417,7 +415,8 @@ func refPermutations(xs []int) [][]int {
 // decides.
 func refPolicyOutcomes(snap *refTierCtx, rules []refTierRule, direction string, other, dst refEnd, port int32, proto string) actionSet {
 	var out actionSet
-	for _, r := range rules {
+	for i := range rules {
+		r := &rules[i]
 		failClosed := slices.ContainsFunc(r.peers, func(p refTierPeer) bool { return p.empty })
 		if failClosed {
 			if r.action == refAccept {
@@ -428,15 +427,7 @@ func refPolicyOutcomes(snap *refTierCtx, rules []refTierRule, direction string, 
 		if !refTierPortsMatch(r.ports, dst, port, proto) {
 			continue
 		}
-		yes, maybe := false, false
-		for _, p := range r.peers {
-			switch refTierPeerMatches(snap, p, other) {
-			case matchYes:
-				yes = true
-			case matchMaybe:
-				maybe = true
-			}
-		}
+		yes, maybe := snap.peersMatch(r, other)
 		if yes {
 			return out.with(r.action)
 		}
@@ -447,11 +438,65 @@ func refPolicyOutcomes(snap *refTierCtx, rules []refTierRule, direction string, 
 	return out.with(refNoMatch)
 }
 
-// refTierCtx is the snapshot with its namespaces' labels at hand.
+// refTierCtx is the snapshot with what the evaluation of one connection
+// after another asks again and again at hand: namespaces' labels, the
+// policies selecting a pod, whether a rule's peers match an endpoint.
 type refTierCtx struct {
 	*inventory.Snapshot
 	admin, baseline []refTierPolicy
 	nsLabels        map[string]map[string]string
+	selected        map[refSelectKey][]refTierPolicy
+	peers           map[refPeersKey][2]bool
+}
+
+type refPeersKey struct {
+	rule *refTierRule
+	pod  *corev1.Pod
+	ip   string
+}
+
+// peersMatch: some peer of the rule matches other (yes), or may (maybe).
+func (c *refTierCtx) peersMatch(r *refTierRule, other refEnd) (yes, maybe bool) {
+	key := refPeersKey{r, other.pod, other.ip}
+	if got, ok := c.peers[key]; ok {
+		return got[0], got[1]
+	}
+	for _, p := range r.peers {
+		switch refTierPeerMatches(c, p, other) {
+		case matchYes:
+			yes = true
+		case matchMaybe:
+			maybe = true
+		}
+	}
+	c.peers[key] = [2]bool{yes, maybe}
+	return yes, maybe
+}
+
+// selecting returns the policies of a tier whose subject selects pod, by
+// priority (stable: equal priorities keep their order), remembered per pod.
+func (c *refTierCtx) selecting(tier []refTierPolicy, pod *corev1.Pod) []refTierPolicy {
+	if len(tier) == 0 {
+		return nil
+	}
+	key := refSelectKey{pod, len(c.admin) > 0 && &tier[0] == &c.admin[0]}
+	if got, ok := c.selected[key]; ok {
+		return got
+	}
+	var out []refTierPolicy
+	for _, p := range tier {
+		if refSubjectSelects(c, p.subject, pod) {
+			out = append(out, p)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].priority < out[j].priority })
+	c.selected[key] = out
+	return out
+}
+
+type refSelectKey struct {
+	pod   *corev1.Pod
+	admin bool
 }
 
 func (c *refTierCtx) namespaceLabels(name string) map[string]string {
