@@ -20,6 +20,10 @@ type NamespaceCoverage struct {
 	// ReachableFromOutside is true when an address outside the cluster can
 	// reach a pod here.
 	ReachableFromOutside bool `json:"reachableFromOutside"`
+	// ProtectedBy names the Admin and Baseline tier policies with Deny
+	// rules for pods here ("Baseline tier: banp/default"); such pods count
+	// as isolated in that direction.
+	ProtectedBy []string `json:"protectedBy,omitempty"`
 }
 
 // ClusterCoverage sums the namespaces up.
@@ -44,13 +48,14 @@ func coverage(in *Input) Coverage {
 	for _, ns := range f.namespaces {
 		nc := NamespaceCoverage{Name: ns, Pods: len(f.podsByNS[ns]), Policies: len(f.policiesByNS[ns]), ReachableFrom: []string{}}
 		for _, p := range f.podsByNS[ns] {
-			if len(f.isolatedBy(p, "ingress")) > 0 {
+			if len(f.protectedBy(p, "ingress")) > 0 {
 				nc.IngressIsolated++
 			}
-			if len(f.isolatedBy(p, "egress")) > 0 {
+			if len(f.protectedBy(p, "egress")) > 0 {
 				nc.EgressIsolated++
 			}
 		}
+		nc.ProtectedBy = f.tierProtection(ns)
 		e := f.exposure(ns)
 		nc.ReachableFrom = append(nc.ReachableFrom, e.fromNamespaces...)
 		nc.ReachableFromOutside = e.fromOutside
@@ -82,4 +87,27 @@ func coverage(in *Input) Coverage {
 	}
 	sort.Slice(c.Namespaces, func(i, j int) bool { return c.Namespaces[i].Name < c.Namespaces[j].Name })
 	return c
+}
+
+// tierProtection lists the cluster-wide policies with Deny rules for pods
+// of the namespace, sorted.
+func (f *facts) tierProtection(ns string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, p := range f.podsByNS[ns] {
+		c, ok := f.podClass[podKey(p)]
+		if !ok {
+			continue
+		}
+		for d := range f.tierDeny {
+			for _, t := range f.tierDeny[d][c] {
+				if !seen[t] {
+					seen[t] = true
+					out = append(out, t)
+				}
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
 }

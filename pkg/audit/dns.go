@@ -2,6 +2,7 @@ package audit
 
 import (
 	"fmt"
+	"net/netip"
 	"sort"
 	"strings"
 
@@ -22,14 +23,18 @@ type dnsTarget struct {
 	pod       *corev1.Pod
 	udp, tcp  int32
 	synthetic bool
+	// ip is set instead of pod for NodeLocal DNSCache's link-local address.
+	ip netip.Addr
 }
 
-// dnsTargets finds kube-dns/CoreDNS pods (k8s-app=kube-dns in kube-system)
+// nodeLocalDNS is the address NodeLocal DNSCache listens on, on every node.
+var nodeLocalDNS = netip.MustParseAddr("169.254.20.10")
+
+// dnsTargets finds NodeLocal DNSCache (last) and kube-dns/CoreDNS pods (k8s-app=kube-dns in kube-system)
 // and the container ports they really serve on (CoreDNS may listen on a
 // port other than the Service's 53). Without any, a standard CoreDNS pod is
 // assumed so manifests without kube-system can still be checked.
-func dnsTargets(in *Input) []dnsTarget {
-	var out []dnsTarget
+func dnsTargets(in *Input) (out []dnsTarget) {
 	for _, p := range in.facts.podsByNS[metav1.NamespaceSystem] {
 		if p.Labels["k8s-app"] != "kube-dns" || p.Spec.HostNetwork {
 			continue
@@ -47,6 +52,20 @@ func dnsTargets(in *Input) []dnsTarget {
 		}
 		out = append(out, t)
 	}
+	// NodeLocal DNSCache: pods ask a cache on their node, at 169.254.20.10
+	// (the node-local-dns pods, on the host network); egress allowed there
+	// resolves names too. It counts where the cache is in the inventory or
+	// a policy names its address: a wide ipBlock alone does not make it so.
+	var local []dnsTarget
+	for _, p := range in.facts.podsByNS[metav1.NamespaceSystem] {
+		if p.Labels["k8s-app"] == "node-local-dns" {
+			local = append(local, dnsTarget{pod: p, udp: 53, tcp: 53})
+		}
+	}
+	if len(local) > 0 || namesNodeLocalDNS(in) {
+		local = append(local, dnsTarget{ip: nodeLocalDNS, udp: 53, tcp: 53})
+	}
+	defer func() { out = append(out, local...) }()
 	if len(out) == 0 {
 		out = append(out, dnsTarget{synthetic: true, udp: 53, tcp: 53, pod: &corev1.Pod{
 			ObjectMeta: metav1.ObjectMeta{Namespace: metav1.NamespaceSystem, Name: "coredns (assumed)", Labels: map[string]string{"k8s-app": "kube-dns"}},
@@ -64,7 +83,7 @@ func dnsBlocked(in *Input) []Finding {
 	var isolated []*corev1.Pod
 	for _, ns := range in.facts.namespaces {
 		for _, p := range in.facts.podsByNS[ns] {
-			if len(in.facts.isolatedBy(p, "egress")) > 0 {
+			if len(in.facts.protectedBy(p, "egress")) > 0 {
 				isolated = append(isolated, p)
 			}
 		}
@@ -102,9 +121,7 @@ func dnsBlocked(in *Input) []Finding {
 			continue
 		}
 		var by []string
-		for _, r := range in.facts.isolatedBy(culprit, "egress") {
-			by = append(by, r.String())
-		}
+		by = append(by, in.facts.protectedBy(culprit, "egress")...)
 		sort.Strings(by)
 		target := "kube-system/" + targets[0].pod.Name
 		if targets[0].synthetic {
@@ -133,7 +150,11 @@ func missingDNS(m *reach.Model, p *corev1.Pod, targets []dnsTarget) []string {
 			if proto == reach.TCP {
 				port = t.tcp
 			}
-			if m.Verdict(reach.PodEndpoint(p), reach.PodEndpoint(t.pod), port, proto).Allowed {
+			to := reach.PodEndpoint(t.pod)
+			if t.pod == nil {
+				to = reach.IPEndpoint(t.ip)
+			}
+			if m.Verdict(reach.PodEndpoint(p), to, port, proto).Allowed {
 				ok = true
 				break
 			}
@@ -151,8 +172,23 @@ func missingDNS(m *reach.Model, p *corev1.Pod, targets []dnsTarget) []string {
 
 func isTarget(p *corev1.Pod, targets []dnsTarget) bool {
 	for _, t := range targets {
-		if t.pod.Namespace == p.Namespace && t.pod.Name == p.Name {
+		if t.pod != nil && t.pod.Namespace == p.Namespace && t.pod.Name == p.Name {
 			return true
+		}
+	}
+	return false
+}
+
+// namesNodeLocalDNS says whether an egress ipBlock is NodeLocal DNSCache's
+// address exactly.
+func namesNodeLocalDNS(in *Input) bool {
+	for i := range in.Snap.Policies {
+		for _, r := range in.Snap.Policies[i].Spec.Egress {
+			for _, peer := range r.To {
+				if peer.IPBlock != nil && peer.IPBlock.CIDR == nodeLocalDNS.String()+"/32" {
+					return true
+				}
+			}
 		}
 	}
 	return false

@@ -32,6 +32,24 @@ type facts struct {
 	scope      map[string]bool
 	labels     *labelIndex
 	exposures  map[string]*exposure // see exposure
+	// tierDeny[d][class] names the cluster-wide policies selecting the
+	// class with a Deny rule in direction d ("Baseline tier: banp/x").
+	tierDeny [2][][]string
+}
+
+// protectedBy returns what protects the pod in the direction: the
+// NetworkPolicies isolating it, then the Admin or Baseline policies with a
+// Deny rule for it. Either way the pod is not open to everything.
+func (f *facts) protectedBy(p *corev1.Pod, dir string) []string {
+	c, ok := f.podClass[podKey(p)]
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, r := range f.classes[c].IsolatedBy[dirOf(dir)] {
+		out = append(out, r.String())
+	}
+	return append(out, f.tierDeny[dirOf(dir)][c]...)
 }
 
 func (f *facts) inScope(ns string) bool { return f.scope[ns] }
@@ -82,6 +100,27 @@ func gatherFacts(in *Input) *facts {
 	for c := range f.classes {
 		for _, p := range f.classes[c].Pods {
 			f.podClass[podKey(p)] = c
+		}
+	}
+	byRef := map[reach.PolicyRef]*reach.Policy{}
+	for _, pol := range f.policies {
+		byRef[pol.Ref] = pol
+	}
+	for d := range f.tierDeny {
+		f.tierDeny[d] = make([][]string, len(f.classes))
+		for c := range f.classes {
+			for _, ref := range f.classes[c].Tiers {
+				pol := byRef[ref]
+				if pol == nil {
+					continue
+				}
+				for _, r := range pol.Rules[d] {
+					if r.Action == reach.ActionDeny {
+						f.tierDeny[d][c] = append(f.tierDeny[d][c], pol.Tier.String()+" tier: "+ref.String())
+						break
+					}
+				}
+			}
 		}
 	}
 	for _, ns := range in.Snap.Namespaces {

@@ -39,6 +39,20 @@ func namespaceWithoutPolicy(in *Input) []Finding {
 		if len(pods) == 0 || len(in.facts.policiesByNS[ns]) > 0 || allHostNetwork(pods) {
 			continue
 		}
+		// Admin or Baseline Deny rules for every pod's ingress: the
+		// namespace is not open; coverage names the tier protecting it.
+		var tiers []string
+		covered := true
+		for _, p := range pods {
+			by := in.facts.protectedBy(p, "ingress")
+			if !p.Spec.HostNetwork && len(by) == 0 {
+				covered = false
+			}
+			tiers = append(tiers, by...)
+		}
+		if covered {
+			continue
+		}
 		exp := in.facts.exposure(ns)
 		sev := Medium
 		from := "no other namespace"
@@ -58,10 +72,28 @@ func namespaceWithoutPolicy(in *Input) []Finding {
 			Objects: []Object{{Kind: "Namespace", Name: ns}},
 			Fix:     "add a default-deny policy (podSelector: {}, policyTypes: [Ingress, Egress]) and allow only the traffic the workloads need",
 			Change:  ChangeAddDefaultDeny,
-			Details: []string{"pods: " + podNames(pods, 10)},
+			Details: append([]string{"pods: " + podNames(pods, 10)}, tierDetails(tiers)...),
 		})
 	}
 	return out
+}
+
+// tierDetails names, once each, the cluster-wide policies that protect
+// part of what a finding calls open.
+func tierDetails(tiers []string) []string {
+	if len(tiers) == 0 {
+		return nil
+	}
+	seen := map[string]bool{}
+	var names []string
+	for _, t := range tiers {
+		if !seen[t] {
+			seen[t] = true
+			names = append(names, t)
+		}
+	}
+	sort.Strings(names)
+	return []string{"protected in part by: " + strings.Join(names, ", ")}
 }
 
 func allHostNetwork(pods []*corev1.Pod) bool {
@@ -83,7 +115,7 @@ func forgotten(in *Input, dir string) []Finding {
 			if p.Spec.HostNetwork {
 				continue
 			}
-			if len(in.facts.isolatedBy(p, dir)) > 0 {
+			if len(in.facts.protectedBy(p, dir)) > 0 {
 				isolated = append(isolated, p)
 			} else {
 				open = append(open, p)
@@ -94,8 +126,8 @@ func forgotten(in *Input, dir string) []Finding {
 		}
 		policies := map[string]bool{}
 		for _, p := range isolated {
-			for _, r := range in.facts.isolatedBy(p, dir) {
-				policies[r.String()] = true
+			for _, r := range in.facts.protectedBy(p, dir) {
+				policies[r] = true
 			}
 		}
 		var names []string

@@ -175,6 +175,9 @@ func (o *AuditOptions) Run(c *cobra.Command) error {
 		},
 		summary: func(s *report.ContextSummary, out *outcome) {
 			r := out.doc.(*report.AuditReport).Summary
+			if s.AuditTotals == nil {
+				s.AuditTotals = &report.AuditTotals{}
+			}
 			s.Findings += r.Findings
 			s.High += r.High
 			s.Medium += r.Medium
@@ -209,6 +212,10 @@ func readBaseline(path string) (*audit.Baseline, error) {
 	var b audit.Baseline
 	if err := yaml.UnmarshalStrict(data, &b); err != nil {
 		return nil, inputError(fmt.Errorf("%s: %w", path, err), hint)
+	}
+	if b.APIVersion != report.APIVersion {
+		return nil, inputError(fmt.Errorf("%s: apiVersion is %q, want %s", path, b.APIVersion, report.APIVersion),
+			"this version of netaudit reads baselines of "+report.APIVersion+" only: write a new one with --write-baseline FILE")
 	}
 	if err := b.Validate(); err != nil {
 		return nil, inputError(fmt.Errorf("%s: %w", path, err), hint)

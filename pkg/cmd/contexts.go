@@ -232,6 +232,9 @@ func (cmd *command) runMany(ctx context.Context, names []string) error {
 func (cmd *command) list(runs []contextRun) *report.ContextList {
 	l := &report.ContextList{APIVersion: report.APIVersion, Kind: cmd.kind + "List", Items: []report.ContextItem{}}
 	l.Summary.Contexts = len(runs)
+	if cmd.kind == "AuditReport" { // zero counts too, as one audit's summary prints them
+		l.Summary.AuditTotals = &report.AuditTotals{}
+	}
 	for _, r := range runs {
 		item := report.ContextItem{Context: r.name}
 		if r.err != nil {

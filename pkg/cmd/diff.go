@@ -62,6 +62,7 @@ func (o *DiffOptions) formats() formats {
 			checks, _ := o.config().Selected()
 			return report.WriteDiffSARIF(w, doc(out), checks, out.snap, versionString())
 		}},
+		htmlFormat("Policy diff", diffHTML),
 	}
 }
 

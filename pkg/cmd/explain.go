@@ -1,7 +1,9 @@
 package cmd
 
 import (
+	"fmt"
 	"io"
+	"net/netip"
 
 	"github.com/spf13/cobra"
 
@@ -99,6 +101,12 @@ func (o *ExplainOptions) Validate() error {
 	}
 	if _, _, err := parsePort(o.Port); err != nil {
 		return usageErrorf("--port: %v", err)
+	}
+	for flag, v := range map[string]string{"--from": o.From, "--to": o.To} {
+		if p, err := netip.ParsePrefix(v); err == nil {
+			return &Error{Code: ExitUsage, Err: errorf("%s %s: explain takes one address, not a range", flag, v),
+				Hint: fmt.Sprintf("give one address inside it, e.g. %s %s; 'kubectl netaudit matrix' lists the ranges each workload reaches", flag, p.Addr().Next())}
+		}
 	}
 	return o.InventoryOptions.Validate()
 }

@@ -3,6 +3,7 @@ package cmd
 import (
 	"io"
 
+	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/diff"
 	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/report"
 )
 
@@ -38,4 +39,8 @@ func auditHTML(out *outcome) report.HTMLSection {
 
 func matrixHTML(out *outcome) report.HTMLSection {
 	return report.MatrixHTMLSection(out.snap, out.model, out.doc.(*report.ReachabilityMatrix))
+}
+
+func diffHTML(out *outcome) report.HTMLSection {
+	return report.DiffHTMLSection(out.doc.(*diff.PolicyDiff))
 }

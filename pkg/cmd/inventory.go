@@ -28,6 +28,10 @@ import (
 // defaultRequestTimeout is --request-timeout's default.
 const defaultRequestTimeout = 30 * time.Second
 
+// readDeadlineFactor bounds the whole read of a cluster: ten request
+// timeouts (5 minutes by default).
+const readDeadlineFactor = 10
+
 // InventoryOptions are the flags every command that reads a cluster or
 // manifests shares: kubectl's own connection flags plus -A, -f and -R.
 type InventoryOptions struct {
@@ -179,6 +183,13 @@ func (o *InventoryOptions) load(ctx context.Context) (*inventory.Snapshot, error
 	contextName, server, err := o.target()
 	if err != nil {
 		return nil, err
+	}
+	// Each request times out after --request-timeout; the whole read, many
+	// pages of several lists, after ten times that.
+	if cfg, err := o.ConfigFlags.ToRESTConfig(); err == nil && cfg.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, readDeadlineFactor*cfg.Timeout)
+		defer cancel()
 	}
 	cs, err := o.clientset()
 	if err != nil {

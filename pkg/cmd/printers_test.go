@@ -120,12 +120,14 @@ func TestHTMLFormat(t *testing.T) {
 	for _, args := range [][]string{
 		{"-f", "../../test/e2e/testdata/demo.yaml", "-o", "html", "-q"},
 		{"matrix", "-f", "../../test/e2e/testdata/demo.yaml", "-o", "html", "-q"},
+		{"diff", "--base", "../../test/e2e/testdata/demo.yaml", "-f", "../../test/e2e/testdata/demo.yaml",
+			"-f", "../../test/e2e/testdata/diff/legacy-default-deny.yaml", "-o", "html", "-q"},
 	} {
 		code, out, errOut := runRoot(t, args...)
 		if code > ExitFailed {
 			t.Fatalf("%v: exit %d: %s", args, code, errOut)
 		}
-		for _, want := range []string{"<!DOCTYPE html>", `class="map-data"`, "shop/deployment/web", "Content-Security-Policy"} {
+		for _, want := range []string{"<!DOCTYPE html>", `class="map-data"`, "legacy/deployment/billing", "Content-Security-Policy"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("%v: the page lacks %q", args, want)
 			}

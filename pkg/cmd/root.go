@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -86,7 +87,19 @@ func NewRootCommand(streams genericiooptions.IOStreams) *cobra.Command {
 	addKlogVerbosity(root.PersistentFlags())
 	inv.registerCompletions(root)
 
+	// `kubectl netaudit audit` names the default command explicitly: the
+	// same options, flags and completions.
+	auditCmd := &cobra.Command{
+		Use:     "audit",
+		Short:   "Audit (the default command): findings, coverage and the changes to make",
+		Long:    rootLong,
+		Example: strings.ReplaceAll(rootExample, "kubectl netaudit -f", "kubectl netaudit audit -f"),
+		Args:    cobra.NoArgs,
+		RunE:    root.RunE,
+	}
+	auditCmd.Flags().AddFlagSet(root.Flags())
 	root.AddCommand(
+		auditCmd,
 		NewPoliciesCommand(inv),
 		NewMatrixCommand(inv),
 		NewExplainCommand(inv),
@@ -150,6 +163,11 @@ complete the kubectl-netaudit binary when it is run directly.`,
 		Args:      cobra.MatchAll(cobra.ExactArgs(1), cobra.OnlyValidArgs),
 		RunE: func(c *cobra.Command, args []string) error {
 			root := c.Root()
+			// The script completes the binary run directly, so it must be
+			// registered under the binary's name, not the plugin's.
+			use := root.Use
+			root.Use = "kubectl-netaudit"
+			defer func() { root.Use = use }()
 			switch args[0] {
 			case "bash":
 				return root.GenBashCompletionV2(streams.Out, true)

@@ -173,8 +173,12 @@ func listPages[T any](ctx context.Context, opts ClusterOptions, dst *[]T, page f
 
 // listAll pages through a list call with limit + continue. A continue token
 // that expires mid-way (410 Gone) is an error with advice, never a partial list.
+//
+// A server that hands out a continue token it gave before would make the
+// loop run forever: that is an error too.
 func listAll(ctx context.Context, chunk int64, page func(context.Context, metav1.ListOptions) (string, error)) error {
 	lo := metav1.ListOptions{Limit: chunk}
+	seen := map[string]bool{}
 	for {
 		next, err := page(ctx, lo)
 		if apierrors.IsResourceExpired(err) && lo.Continue != "" {
@@ -186,6 +190,10 @@ func listAll(ctx context.Context, chunk int64, page func(context.Context, metav1
 		if next == "" {
 			return nil
 		}
+		if seen[next] {
+			return fmt.Errorf("the API server returned the same continue token twice, so paging would never end (a broken server or proxy); retry, or use --chunk-size=0")
+		}
+		seen[next] = true
 		lo.Continue = next
 	}
 }

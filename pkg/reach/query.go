@@ -55,6 +55,9 @@ type PodClass struct {
 	// IsolatedBy lists, per Dir, the policies that select the class and
 	// isolate that direction, sorted.
 	IsolatedBy [2][]PolicyRef
+	// Tiers lists the cluster-wide policies (Admin and Baseline tiers)
+	// that select the class, Admin tier first, by priority.
+	Tiers []PolicyRef
 }
 
 // Classes returns the model's pod equivalence classes; ClassOf maps a pod
@@ -72,6 +75,9 @@ func (q *Query) Classes() []PodClass {
 				pc.IsolatedBy[d] = append(pc.IsolatedBy[d], q.m.policies[pi].ref)
 			}
 			sort.Slice(pc.IsolatedBy[d], func(i, j int) bool { return pc.IsolatedBy[d][i].less(pc.IsolatedBy[d][j]) })
+		}
+		for _, pi := range cl.tiers {
+			pc.Tiers = append(pc.Tiers, q.m.policies[pi].ref)
 		}
 		out[c] = pc
 	}

@@ -30,10 +30,16 @@ type ContextSummary struct {
 	Contexts  int `json:"contexts"`
 	Succeeded int `json:"succeeded"`
 	Failed    int `json:"failed"`
-	// Findings and the per-severity counts add up the audits.
-	Findings int `json:"findings,omitempty"`
-	High     int `json:"high,omitempty"`
-	Medium   int `json:"medium,omitempty"`
-	Low      int `json:"low,omitempty"`
-	Info     int `json:"info,omitempty"`
+	// AuditTotals add up the audits; other commands have none. Zero
+	// counts are printed, as in one audit's summary.
+	*AuditTotals `json:",omitempty"`
+}
+
+// AuditTotals are the findings of several audits, by severity.
+type AuditTotals struct {
+	Findings int `json:"findings"`
+	High     int `json:"high"`
+	Medium   int `json:"medium"`
+	Low      int `json:"low"`
+	Info     int `json:"info"`
 }

@@ -37,7 +37,9 @@ type HTMLSection struct {
 	Audit *AuditReport
 	// Matrix holds the matrix's summary line; nil for the audit.
 	Matrix *ReachabilityMatrix
-	Map    *NetworkMap
+	// Text is shown as is, before the map (the diff's table).
+	Text string
+	Map  *NetworkMap
 }
 
 // HTMLPage is the whole file.
@@ -225,6 +227,9 @@ var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 {{- end}}
 {{- with $s.Matrix}}
 <div class="summary"><p>{{len .Nodes}} {{.Level}}s, {{.Stats.Pods}} pods in {{.Stats.Classes}} classes: {{.Stats.ClassPairs}} class pairs evaluated for {{.Stats.PodPairs}} pod pairs; {{len .Pairs}} pairs may talk.</p></div>
+{{- end}}
+{{- with $s.Text}}
+<pre class="text">{{.}}</pre>
 {{- end}}
 {{- with $s.Map}}
 <h3>Network map</h3>

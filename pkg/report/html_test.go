@@ -314,3 +314,49 @@ func TestHTMLScreenshot(t *testing.T) {
 		t.Errorf("console errors: %v", errs)
 	}
 }
+
+// The diff's page: each change is an edge, opened or closed, whose click
+// shows the verdicts before and after.
+func TestDiffHTMLInBrowser(t *testing.T) {
+	d := diffFixture(t)
+	s := DiffHTMLSection(d)
+	path, html := writePage(t, HTMLPage{Title: "Policy diff", ToolVersion: "test", Sections: []HTMLSection{s}})
+	if len(html) >= 1<<20 {
+		t.Errorf("the demo diff's page is %d bytes, want under 1 MB", len(html))
+	}
+	want := 0
+	for _, c := range d.Changes {
+		want += len(c.From)
+	}
+	if len(s.Map.Edges) != want || want == 0 {
+		t.Fatalf("the map has %d edges, want one per change and source: %d", len(s.Map.Edges), want)
+	}
+	b := startBrowser(t, 1400, 1100)
+	b.open(path, 60*time.Second)
+	var info struct{ Edges, Opened, Closed int }
+	b.eval(`(function (s) { return {edges: s.edges, opened: s.cy.edges('[effect = "opened"]').length, closed: s.cy.edges('[effect = "closed"]').length}; })(netaudit.sections[0])`, &info)
+	if info.Edges != want || info.Opened+info.Closed != want || info.Opened != d.Summary.Opened {
+		t.Errorf("the map draws %d edges (%d opened, %d closed), want %d with %d opened", info.Edges, info.Opened, info.Closed, want, d.Summary.Opened)
+	}
+	var at struct{ X, Y float64 }
+	b.eval(`(function () {
+		var cy = netaudit.sections[0].cy, e = cy.edges('[effect = "opened"]')[0];
+		cy.container().scrollIntoView();
+		var r = cy.container().getBoundingClientRect(), p = e.renderedMidpoint();
+		return {x: r.left + p.x, y: r.top + p.y};
+	})()`, &at)
+	b.click(at.X, at.Y)
+	var panel string
+	b.eval(`document.querySelector('section.report .panel').textContent`, &panel)
+	for _, w := range []string{"opened on", "before: DENIED", "after: ALLOWED"} {
+		if !strings.Contains(panel, w) {
+			t.Errorf("after clicking an opened edge the panel reads %q, want %q in it", panel, w)
+		}
+	}
+	b.screenshot(artifacts("demo-diff.png"))
+	errs, reqs := b.errorsAndRequests()
+	if len(errs) > 0 {
+		t.Errorf("console errors: %v", errs)
+	}
+	checkRequests(t, path, reqs)
+}

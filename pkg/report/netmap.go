@@ -95,6 +95,8 @@ type MapEdge struct {
 	Address string `json:"address,omitempty"`
 	// Explain indexes Explanations, or is -1.
 	Explain int `json:"explain"`
+	// Effect is "opened" or "closed" on a diff's map.
+	Effect string `json:"effect,omitempty"`
 
 	from, to string // node IDs, or outsideID
 }
@@ -108,6 +110,8 @@ type MapNamespaceEdge struct {
 	Pairs int    `json:"pairs"`
 	// Examples index Edges: the node pairs explained for this edge.
 	Examples []int `json:"examples"`
+	// Effect is "opened" or "closed" on a diff's map when all its edges agree.
+	Effect string `json:"effect,omitempty"`
 }
 
 // MapFacts is what the audit adds to the map: findings to mark and which

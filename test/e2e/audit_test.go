@@ -42,6 +42,10 @@ var wantFindings = []string{
 	"NA061 aud-secure/pod/api-pending",
 }
 
+// tierChecks are the checks of ClusterNetworkPolicy and the v1alpha1
+// Admin and Baseline kinds.
+var tierChecks = map[string]bool{"NA080": true, "NA081": true, "NA082": true, "NA083": true, "NA084": true}
+
 func decodeAudit(t *testing.T, out string) *report.AuditReport {
 	t.Helper()
 	var r report.AuditReport
@@ -85,7 +89,10 @@ func TestAuditFindsEveryCheck(t *testing.T) {
 		seen[strings.Fields(k)[0]] = true
 	}
 	for _, c := range audit.Checks() {
-		if !seen[c.ID] {
+		// The checks of the cluster-wide tiers need the network-policy-api
+		// CRDs, which this API server does not serve; pkg/audit's tier
+		// tests exercise each of them.
+		if !seen[c.ID] && !tierChecks[c.ID] {
 			t.Errorf("check %s %s has no instance in testdata/audit.yaml", c.ID, c.Name)
 		}
 	}

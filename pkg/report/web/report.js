@@ -38,7 +38,7 @@
         out.push({ group: 'edges', data: {
           id: 'nse:' + i, source: e.from === '*' ? 'outside' : 'ns:' + e.from,
           target: e.to === '*' ? 'outside' : 'ns:' + e.to, kind: 'namespace', index: i,
-          ports: e.ports, label: e.pairs + ' pairs' } });
+          ports: e.ports, label: e.pairs + ' pairs', effect: e.effect || '' } });
       });
     } else {
       // Nodes are keyed by their index in m.nodes; -1 is the outside world.
@@ -72,7 +72,7 @@
         if (e.from < 0 || e.to < 0) { outsideUsed = true; }
         out.push({ group: 'edges', data: {
           id: 'e:' + i, source: e.from < 0 ? 'outside' : 'n:' + e.from,
-          target: e.to < 0 ? 'outside' : 'n:' + e.to, kind: 'node', index: i, ports: e.ports } });
+          target: e.to < 0 ? 'outside' : 'n:' + e.to, kind: 'node', index: i, ports: e.ports, effect: e.effect || '' } });
       });
     }
     if (outsideUsed) {
@@ -97,6 +97,8 @@
     { selector: 'edge', style: {
       'width': 1.5, 'line-color': '#78909c', 'target-arrow-color': '#78909c', 'target-arrow-shape': 'triangle',
       'curve-style': 'bezier', 'arrow-scale': 0.8 } },
+    { selector: 'edge[effect = "opened"]', style: { 'line-color': '#c62828', 'target-arrow-color': '#c62828', 'width': 2.5 } },
+    { selector: 'edge[effect = "closed"]', style: { 'line-style': 'dashed', 'line-color': '#1565c0', 'target-arrow-color': '#1565c0' } },
     { selector: 'edge.hover', style: { 'label': 'data(ports)', 'font-size': 10, 'text-background-color': '#fff',
       'text-background-opacity': 0.9, 'width': 3 } },
     { selector: 'edge:selected', style: { 'line-color': '#1565c0', 'target-arrow-color': '#1565c0', 'width': 4 } },
