@@ -9,7 +9,32 @@ import (
 // SelectedPods returns the snapshot's pods a policy applies to, sorted by
 // name: pods of its namespace matching spec.podSelector, never hostNetwork
 // pods. It returns nil for a policy the model does not hold.
+//
+// For the cluster-wide kinds it returns the pods of every namespace the
+// subject selects, sorted by namespace then name.
 func (m *Model) SelectedPods(ref PolicyRef) []*corev1.Pod {
+	if ref.Kind != KindNetworkPolicy && ref.Kind != "" {
+		for _, pi := range m.tiered {
+			pol := &m.policies[pi]
+			if pol.ref != ref {
+				continue
+			}
+			out := []*corev1.Pod{}
+			for i := range m.pods {
+				if m.selects(pol, &m.pods[i]) {
+					out = append(out, m.pods[i].pod)
+				}
+			}
+			sort.Slice(out, func(i, j int) bool {
+				if out[i].Namespace != out[j].Namespace {
+					return out[i].Namespace < out[j].Namespace
+				}
+				return out[i].Name < out[j].Name
+			})
+			return out
+		}
+		return nil
+	}
 	for _, pi := range m.byNamespace[ref.Namespace] {
 		pol := &m.policies[pi]
 		if pol.ref != ref {

@@ -24,6 +24,10 @@ type Explanation struct {
 	// than one when from or to is a workload).
 	Pairs        int `json:"pairs"`
 	AllowedPairs int `json:"allowedPairs"`
+	// UndefinedPairs counts the pairs whose verdict may go either way:
+	// cluster-wide policies of equal priority disagree, or a peer outside
+	// the model may match.
+	UndefinedPairs int `json:"undefinedPairs,omitempty"`
 	// Verdicts holds one verdict per pod pair, with the reasons.
 	Verdicts []reach.Verdict `json:"verdicts"`
 	// Assumptions are what the verdicts assumed and left out.
@@ -58,6 +62,9 @@ func Explain(snap *inventory.Snapshot, model *reach.Model, from, to inventory.Ta
 		if v.Allowed {
 			e.AllowedPairs++
 		}
+		if v.Undefined {
+			e.UndefinedPairs++
+		}
 	}
 	e.Allowed = e.Pairs > 0 && e.AllowedPairs == e.Pairs
 	return e
@@ -81,15 +88,22 @@ func PrintExplanation(w io.Writer, e *Explanation) error {
 	switch {
 	case e.Allowed:
 		head = "ALLOWED"
-	case e.Partial():
-		head = fmt.Sprintf("PARTIAL (%d of %d pod pairs allowed)", e.AllowedPairs, e.Pairs)
+	case e.UndefinedPairs == e.Pairs && e.Pairs > 0:
+		head = "UNDEFINED (allowed or denied, depending on the implementation or on what the model cannot see)"
+	case e.Partial() || e.UndefinedPairs > 0:
+		head = fmt.Sprintf("PARTIAL (%d of %d pod pairs allowed", e.AllowedPairs, e.Pairs)
+		if e.UndefinedPairs > 0 {
+			head += fmt.Sprintf(", %d undefined", e.UndefinedPairs)
+		}
+		head += ")"
 	}
 	fmt.Fprintf(w, "%s: %s -> %s on %d/%s\n", head, e.From, e.To, e.Port, e.Protocol)
 	// Group pairs with the same reasons so a 10x10 workload pair stays readable.
 	type group struct {
-		text    string
-		allowed bool
-		pairs   []string
+		text      string
+		allowed   bool
+		undefined bool
+		pairs     []string
 	}
 	var groups []*group
 	index := map[string]*group{}
@@ -101,7 +115,7 @@ func PrintExplanation(w io.Writer, e *Explanation) error {
 		}
 		g := index[key]
 		if g == nil {
-			g = &group{text: text, allowed: v.Allowed}
+			g = &group{text: text, allowed: v.Allowed, undefined: v.Undefined}
 			index[key] = g
 			groups = append(groups, g)
 		}
@@ -109,7 +123,7 @@ func PrintExplanation(w io.Writer, e *Explanation) error {
 	}
 	for _, g := range groups {
 		if len(e.Verdicts) > 1 {
-			fmt.Fprintf(w, "\n%s", pairsLine(g.allowed, g.pairs))
+			fmt.Fprintf(w, "\n%s", pairsLine(g.allowed, g.undefined, g.pairs))
 		}
 		fmt.Fprint(w, g.text)
 	}
@@ -117,11 +131,13 @@ func PrintExplanation(w io.Writer, e *Explanation) error {
 	return nil
 }
 
-func pairsLine(allowed bool, pairs []string) string {
+func pairsLine(allowed, undefined bool, pairs []string) string {
 	const show = 3
 	verdict := "DENIED"
 	if allowed {
 		verdict = "ALLOWED"
+	} else if undefined {
+		verdict = "UNDEFINED"
 	}
 	if len(pairs) <= show {
 		return fmt.Sprintf("%s for %s:\n", verdict, strings.Join(pairs, ", "))
@@ -137,15 +153,42 @@ func explainLines(v reach.Verdict) string {
 // directionText renders one side the way an operator reads it, e.g.
 // "isolated by y/deny-all; allowed by y/web ingress rule 1 (from namespaceSelector ns=x; port 80/TCP)".
 func directionText(d reach.Direction, peerWord string) string {
+	if len(d.Tiers) > 0 {
+		// The chain of tiers, e.g. "Admin tier: cnp/guard priority 10
+		// spec.egress[1] Pass: pass to the next tier -> NetworkPolicy tier:
+		// isolated by shop/default-deny; allowed by ...".
+		var steps []string
+		for _, st := range d.Tiers {
+			if st.Tier == reach.TierNetworkPolicy && d.Isolated {
+				steps = append(steps, "NetworkPolicy tier: "+npText(d, peerWord))
+				continue
+			}
+			text := st.String()
+			if st.Peer != "" || st.Port != "" {
+				text += fmt.Sprintf(" (%s %s; port %s)", peerWord, st.Peer, st.Port)
+			}
+			steps = append(steps, text)
+		}
+		out := strings.Join(steps, " -> ")
+		if d.Undefined {
+			out = "UNDEFINED: " + out
+		}
+		return out
+	}
 	if !d.Evaluated || !d.Isolated {
 		return d.Reason
 	}
+	return npText(d, peerWord)
+}
+
+// npText renders what NetworkPolicy says of an isolated side.
+func npText(d reach.Direction, peerWord string) string {
 	var by []string
 	for _, p := range d.IsolatedBy {
 		by = append(by, p.String())
 	}
 	s := "isolated by " + strings.Join(by, ", ")
-	if !d.Allowed {
+	if len(d.AllowedBy) == 0 {
 		return s + "; no rule allows it"
 	}
 	var rules []string

@@ -27,6 +27,10 @@ type ReachabilityMatrix struct {
 	// "all" or an object of protocol to port ranges. A pair that allows
 	// nothing is absent.
 	Pairs []MatrixPair `json:"pairs"`
+	// Undefined lists the pairs and ports whose verdict may go either way
+	// (cluster-wide policies of equal priority disagree, or a peer outside
+	// the model may match); they are not in Pairs.
+	Undefined []MatrixPair `json:"undefined,omitempty"`
 	// External lists, per source, the address ranges outside the snapshot's
 	// pods it may send to (egress) and be reached from (ingress).
 	External []MatrixExternal `json:"external"`
@@ -73,6 +77,10 @@ type MatrixExternal struct {
 	Node    string            `json:"node"`
 	Egress  []reach.CIDRPorts `json:"egress"`
 	Ingress []reach.CIDRPorts `json:"ingress"`
+	// UndefinedEgress and UndefinedIngress: ranges whose verdict may go
+	// either way.
+	UndefinedEgress  []reach.CIDRPorts `json:"undefinedEgress,omitempty"`
+	UndefinedIngress []reach.CIDRPorts `json:"undefinedIngress,omitempty"`
 }
 
 // EachPair yields the pairs in order: Pairs, or for a streamed document the
@@ -195,6 +203,11 @@ func newMatrixHead(snap *inventory.Snapshot, m *reach.Matrix, f MatrixFilter) (*
 	pass := func(e reach.Edge) bool {
 		return keepFrom[e.From] && keepTo[e.To] && f.portOK(e.Ports)
 	}
+	for _, e := range m.Undefined {
+		if pass(e) {
+			doc.Undefined = append(doc.Undefined, MatrixPair{From: ids[e.From], To: ids[e.To], Ports: e.Ports})
+		}
+	}
 	return doc, ids, pass
 }
 
@@ -221,7 +234,13 @@ func (f MatrixFilter) external(id string, x reach.ExternalAccess, egress, ingres
 	if ingress {
 		ext.Ingress = filterCIDRs(x.Ingress)
 	}
-	return ext, len(ext.Egress) > 0 || len(ext.Ingress) > 0
+	if egress && len(x.UndefinedEgress) > 0 {
+		ext.UndefinedEgress = filterCIDRs(x.UndefinedEgress)
+	}
+	if ingress && len(x.UndefinedIngress) > 0 {
+		ext.UndefinedIngress = filterCIDRs(x.UndefinedIngress)
+	}
+	return ext, len(ext.Egress) > 0 || len(ext.Ingress) > 0 || len(ext.UndefinedEgress) > 0 || len(ext.UndefinedIngress) > 0
 }
 
 func cidrList(ps []netip.Prefix, wide bool) string {

@@ -91,6 +91,24 @@ func PrintMatrixTable(w io.Writer, doc *ReachabilityMatrix, wide, noHeaders bool
 			return err
 		}
 	}
+	u := &Table{NoHeaders: noHeaders, Headers: []string{"SOURCE", "DESTINATION", "UNDEFINED-PORTS"}}
+	for _, p := range doc.Undefined {
+		u.Rows = append(u.Rows, []string{p.From, p.To, shorten(p.Ports.String(), wide)})
+	}
+	for _, e := range doc.External {
+		for _, c := range e.UndefinedEgress {
+			u.Rows = append(u.Rows, []string{e.Node, cidrList(c.CIDRs, wide), shorten(c.Ports.String(), wide)})
+		}
+		for _, c := range e.UndefinedIngress {
+			u.Rows = append(u.Rows, []string{cidrList(c.CIDRs, wide), e.Node, shorten(c.Ports.String(), wide)})
+		}
+	}
+	if len(u.Rows) > 0 {
+		fmt.Fprintln(bw, "\nUndefined: allowed or denied depending on the implementation (equal priorities) or on what objects cannot tell (domainNames, nodes):")
+		if err := u.Render(bw); err != nil {
+			return err
+		}
+	}
 	if doc.GroupBy != "" {
 		fmt.Fprintf(bw, "\n%d %ss of %d %ss, %d pods in %d classes: %d class pairs evaluated for %d pod pairs.\n",
 			len(doc.Nodes), doc.GroupBy, doc.grouped, doc.Level, doc.Stats.Pods, doc.Stats.Classes, doc.Stats.ClassPairs, doc.Stats.PodPairs)

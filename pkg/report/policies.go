@@ -14,11 +14,15 @@ import (
 
 // PolicyInventory is the document `kubectl netaudit policies -o json` writes.
 type PolicyInventory struct {
-	APIVersion string             `json:"apiVersion"`
-	Kind       string             `json:"kind"`
-	Source     inventory.Source   `json:"source"`
-	Policies   []PolicySummary    `json:"policies"`
-	Namespaces []NamespaceSummary `json:"namespaces"`
+	APIVersion string           `json:"apiVersion"`
+	Kind       string           `json:"kind"`
+	Source     inventory.Source `json:"source"`
+	Policies   []PolicySummary  `json:"policies"`
+	// ClusterPolicies are the cluster-wide tiers (ClusterNetworkPolicy,
+	// AdminNetworkPolicy, BaselineAdminNetworkPolicy) in the order they
+	// are consulted.
+	ClusterPolicies []ClusterPolicySummary `json:"clusterPolicies,omitempty"`
+	Namespaces      []NamespaceSummary     `json:"namespaces"`
 	// Assumptions are what the inventory assumed and left out.
 	Assumptions []inventory.Assumption `json:"assumptions"`
 	// OutsidePolicies count the policies of kinds outside the model
@@ -27,8 +31,27 @@ type PolicyInventory struct {
 	Warnings        []string                    `json:"warnings,omitempty"`
 }
 
+// ClusterPolicySummary is one cluster-wide policy as the inventory shows it.
+type ClusterPolicySummary struct {
+	Kind       string `json:"kind"`
+	APIVersion string `json:"apiVersion"`
+	Name       string `json:"name"`
+	Tier       string `json:"tier"`
+	// Priority orders the policy within its tier (ascending); a
+	// BaselineAdminNetworkPolicy has none and is consulted last.
+	Priority *int32 `json:"priority,omitempty"`
+	// Subject is "namespaces SEL" or "pods namespaceSelector SEL,
+	// podSelector SEL".
+	Subject      string   `json:"subject"`
+	SelectedPods []string `json:"selectedPods"` // ns/name
+	PodCount     int      `json:"podCount"`
+	IngressRules int      `json:"ingressRules"`
+	EgressRules  int      `json:"egressRules"`
+}
+
 // PolicySummary is one NetworkPolicy as the inventory shows it.
 type PolicySummary struct {
+	Kind      string `json:"kind"`
 	Namespace string `json:"namespace"`
 	Name      string `json:"name"`
 	// PolicyTypes are the effective types, after the API server's defaulting.
@@ -49,6 +72,8 @@ type NamespaceSummary struct {
 	// PodsSelected counts pods at least one policy selects; 0 means every
 	// pod of the namespace is open both ways.
 	PodsSelected int `json:"podsSelected"`
+	// TierSelected counts pods some cluster-wide policy selects.
+	TierSelected int `json:"tierSelected,omitempty"`
 	// OutsidePolicies counts the policies of kinds outside the model that
 	// may apply to the namespace's pods (its own and cluster-wide ones).
 	OutsidePolicies int `json:"outsidePolicies,omitempty"`
@@ -87,6 +112,7 @@ func NewPolicyInventory(snap *inventory.Snapshot, model *reach.Model) *PolicyInv
 		np := &snap.Policies[i]
 		pods := model.SelectedPods(reach.NetworkPolicyRef(np.Namespace, np.Name))
 		ps := PolicySummary{
+			Kind:         reach.KindNetworkPolicy,
 			Namespace:    np.Namespace,
 			Name:         np.Name,
 			PolicyTypes:  reach.EffectiveTypeNames(np),
@@ -105,10 +131,44 @@ func NewPolicyInventory(snap *inventory.Snapshot, model *reach.Model) *PolicyInv
 			s.Policies++
 		}
 	}
+	tierSelected := map[string]bool{}
+	for _, pol := range model.Policies() {
+		if !pol.ClusterScoped() {
+			continue
+		}
+		pods := model.SelectedPods(pol.Ref)
+		cs := ClusterPolicySummary{
+			Kind:         pol.Ref.Kind,
+			APIVersion:   pol.APIVersion,
+			Name:         pol.Ref.Name,
+			Tier:         pol.Tier.String(),
+			Subject:      subjectText(&pol),
+			SelectedPods: []string{},
+			PodCount:     len(pods),
+			IngressRules: len(pol.Rules[reach.Ingress]),
+			EgressRules:  len(pol.Rules[reach.Egress]),
+		}
+		if pol.Ref.Kind != reach.KindBaselineAdminNetworkPolicy {
+			prio := pol.Priority
+			cs.Priority = &prio
+		}
+		for _, p := range pods {
+			cs.SelectedPods = append(cs.SelectedPods, p.Namespace+"/"+p.Name)
+			tierSelected[p.Namespace+"/"+p.Name] = true
+		}
+		inv.ClusterPolicies = append(inv.ClusterPolicies, cs)
+	}
 	for i := range snap.Pods {
 		p := &snap.Pods[i]
-		if s := perNS[p.Namespace]; s != nil && selected[p.Namespace+"/"+p.Name] {
+		s := perNS[p.Namespace]
+		if s == nil {
+			continue
+		}
+		if selected[p.Namespace+"/"+p.Name] {
 			s.PodsSelected++
+		}
+		if tierSelected[p.Namespace+"/"+p.Name] {
+			s.TierSelected++
 		}
 	}
 	for i := range inv.Namespaces {
@@ -117,6 +177,19 @@ func NewPolicyInventory(snap *inventory.Snapshot, model *reach.Model) *PolicyInv
 		}
 	}
 	return inv
+}
+
+func subjectText(p *reach.Policy) string {
+	sel := func(s interface{ String() string }) string {
+		if t := s.String(); t != "" {
+			return t
+		}
+		return "{}"
+	}
+	if p.PodSelector == nil || p.PodSelector.Empty() {
+		return "namespaces " + sel(p.NamespaceSelector)
+	}
+	return "pods namespaceSelector " + sel(p.NamespaceSelector) + ", podSelector " + sel(p.PodSelector)
 }
 
 func selectorString(sel *metav1.LabelSelector) string {
@@ -149,6 +222,27 @@ func PrintPolicyTable(w io.Writer, inv *PolicyInventory, wide, noHeaders bool) e
 		return err
 	}
 	fmt.Fprintln(w)
+	if len(inv.ClusterPolicies) > 0 {
+		ct := &Table{NoHeaders: noHeaders, Headers: []string{"KIND", "NAME", "TIER", "PRIORITY", "SUBJECT", "PODS", "INGRESS-RULES", "EGRESS-RULES"}}
+		if wide {
+			ct.Headers = append(ct.Headers, "SELECTED-PODS")
+		}
+		for _, p := range inv.ClusterPolicies {
+			prio := "-"
+			if p.Priority != nil {
+				prio = strconv.Itoa(int(*p.Priority))
+			}
+			row := []string{p.Kind, p.Name, p.Tier, prio, p.Subject, strconv.Itoa(p.PodCount), strconv.Itoa(p.IngressRules), strconv.Itoa(p.EgressRules)}
+			if wide {
+				row = append(row, orNone(strings.Join(p.SelectedPods, ",")))
+			}
+			ct.Rows = append(ct.Rows, row)
+		}
+		if err := ct.Render(w); err != nil {
+			return err
+		}
+		fmt.Fprintln(w)
+	}
 	ns := &Table{NoHeaders: noHeaders, Headers: []string{"NAMESPACE", "PODS", "POLICIES", "PODS-SELECTED", "STATUS"}}
 	for _, n := range inv.Namespaces {
 		ns.Rows = append(ns.Rows, []string{n.Name, strconv.Itoa(n.Pods), strconv.Itoa(n.Policies), fmt.Sprintf("%d/%d", n.PodsSelected, n.Pods), namespaceStatus(n)})
@@ -172,6 +266,8 @@ func selectionStatus(n NamespaceSummary) string {
 	switch {
 	case n.Pods == 0:
 		return "no pods"
+	case n.PodsSelected == 0 && n.TierSelected > 0:
+		return fmt.Sprintf("no NetworkPolicy; cluster-wide policies select %d/%d pods", n.TierSelected, n.Pods)
 	case n.PodsSelected == 0:
 		return "open: no pod selected by any policy"
 	case n.PodsSelected < n.Pods:

@@ -25,6 +25,11 @@ type Expectation struct {
 	Protocol string `json:"protocol,omitempty"` // TCP when empty
 	// Allowed is a pointer so that a missing value is an error, not false.
 	Allowed *bool `json:"allowed"`
+	// Undefined says the verdict is expected to be undefined (cluster-wide
+	// policies of equal priority disagree, or a peer outside the model may
+	// match); allowed may then be omitted. An undefined verdict fails every
+	// expectation that does not say so.
+	Undefined bool `json:"undefined,omitempty"`
 }
 
 // VerifyReport is the document `kubectl netaudit verify -o json` writes.
@@ -50,9 +55,11 @@ type VerifyResult struct {
 	Actual bool `json:"actual"`
 	// Partial is set when some but not all pod pairs of a workload are
 	// allowed: that fails both "allowed: true" and "allowed: false".
-	Partial bool   `json:"partial,omitempty"`
-	Pass    bool   `json:"pass"`
-	Result  string `json:"result"` // PASS or FAIL
+	Partial bool `json:"partial,omitempty"`
+	// Undefined is set when some pod pair's verdict may go either way.
+	Undefined bool   `json:"undefined,omitempty"`
+	Pass      bool   `json:"pass"`
+	Result    string `json:"result"` // PASS or FAIL
 	// Reason is the explanation of the first pod pair that disagrees with
 	// the expectation, or of the first pair when all agree.
 	Reason string `json:"reason"`
@@ -60,8 +67,20 @@ type VerifyResult struct {
 
 // NewVerifyResult compares one expectation with its explanation.
 func NewVerifyResult(e *Explanation, expected bool) VerifyResult {
-	r := VerifyResult{From: e.From, To: e.To, Port: e.Port, Protocol: e.Protocol, Expected: expected, Actual: e.Allowed, Partial: e.Partial()}
-	r.Pass = !r.Partial && r.Actual == expected
+	return NewVerifyResultUndefined(e, expected, false)
+}
+
+// NewVerifyResultUndefined is NewVerifyResult for an expectation that may
+// say the verdict is undefined: then it passes only if every pod pair's
+// verdict is.
+func NewVerifyResultUndefined(e *Explanation, expected, undefined bool) VerifyResult {
+	r := VerifyResult{From: e.From, To: e.To, Port: e.Port, Protocol: e.Protocol, Expected: expected, Actual: e.Allowed, Partial: e.Partial(),
+		Undefined: e.UndefinedPairs > 0}
+	if undefined {
+		r.Pass = e.Pairs > 0 && e.UndefinedPairs == e.Pairs
+	} else {
+		r.Pass = !r.Partial && !r.Undefined && r.Actual == expected
+	}
 	r.Result = "FAIL"
 	if r.Pass {
 		r.Result = "PASS"
@@ -87,6 +106,9 @@ func PrintVerifyTable(w io.Writer, r *VerifyReport, wide, noHeaders bool) error 
 		actual := allowedWord(res.Actual)
 		if res.Partial {
 			actual = "partial"
+		}
+		if res.Undefined {
+			actual = "undefined"
 		}
 		row := []string{res.Result, res.From, res.To, strconv.Itoa(int(res.Port)) + "/" + string(res.Protocol), allowedWord(res.Expected), actual}
 		if wide {
