@@ -2,10 +2,12 @@ package reach_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	npav1beta1 "sigs.k8s.io/network-policy-api/apis/v1beta1"
 
 	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/inventory"
 	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/reach"
@@ -88,9 +90,15 @@ func BenchmarkMatrix(b *testing.B) {
 		{"pods=10000/no-policies", 50, 20, 10, false, reach.ByWorkload},
 		// 10,000 nodes, two million edges.
 		{"pods=10000/by-pod", 50, 20, 10, true, reach.ByPod},
+		// The same cluster with 50 Admin and 20 Baseline
+		// ClusterNetworkPolicies on top (issue: within 1.5x of pods=10000).
+		{"pods=10000/tiers", 50, 20, 10, true, reach.ByWorkload},
 	} {
 		b.Run(size.name, func(b *testing.B) {
 			snap := syntheticCluster(b, size.namespaces, size.workloads, size.replica, size.policies)
+			if strings.HasSuffix(size.name, "/tiers") {
+				snap.ClusterNetworkPolicies = syntheticTiers(b, 50, 20, size.namespaces)
+			}
 			var mx *reach.Matrix
 			b.ResetTimer()
 			for b.Loop() {
@@ -108,4 +116,52 @@ func BenchmarkMatrix(b *testing.B) {
 			b.ReportMetric(float64(len(mx.Edges)), "edges")
 		})
 	}
+}
+
+// syntheticTiers makes Admin and Baseline ClusterNetworkPolicies shaped like
+// an administrator's: per-namespace guards that deny one other namespace,
+// pass monitoring on to NetworkPolicy, accept DNS and deny the internet;
+// and Baseline defaults per namespace.
+func syntheticTiers(tb testing.TB, admin, baseline, namespaces int) []npav1beta1.ClusterNetworkPolicy {
+	var out []npav1beta1.ClusterNetworkPolicy
+	for i := 0; i < admin; i++ {
+		ns := fmt.Sprintf("team-%03d", i%namespaces)
+		other := fmt.Sprintf("team-%03d", (i+7)%namespaces)
+		out = append(out, cnp(tb, fmt.Sprintf(`
+metadata: {name: admin-%02d}
+spec:
+  tier: Admin
+  priority: %d
+  subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: %s}}}
+  ingress:
+  - action: Pass
+    from: [{namespaces: {matchLabels: {purpose: monitoring}}}]
+  - action: Deny
+    from: [{namespaces: {matchLabels: {kubernetes.io/metadata.name: %s}}}]
+    protocols: [{tcp: {destinationPort: {range: {start: 8000, end: 8100}}}}]
+  egress:
+  - action: Accept
+    to: [{namespaces: {matchLabels: {kubernetes.io/metadata.name: kube-system}}}]
+    protocols: [{udp: {destinationPort: {number: 53}}}, {tcp: {destinationPort: {number: 53}}}]
+  - action: Deny
+    to: [{networks: ["0.0.0.0/0"]}]
+    protocols: [{tcp: {destinationPort: {number: 25}}}]
+`, i, i, ns, other)))
+	}
+	for i := 0; i < baseline; i++ {
+		ns := fmt.Sprintf("team-%03d", i%namespaces)
+		out = append(out, cnp(tb, fmt.Sprintf(`
+metadata: {name: baseline-%02d}
+spec:
+  tier: Baseline
+  priority: %d
+  subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: %s}}}
+  ingress:
+  - action: Accept
+    from: [{pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: app-00}}}}]
+  - action: Deny
+    from: [{namespaces: {}}]
+`, i, i, ns)))
+	}
+	return out
 }

@@ -28,18 +28,36 @@ func (ev *matrixEval) tierRows(d Dir, pols []int, groups tierGroups, subjectName
 		}
 	}
 
+	// Rules are numbered by their position in tierRules for the walk.
+	pos := make(map[*rule]int, len(tierRules))
+	for i, r := range tierRules {
+		pos[r] = i
+	}
+	kinds := make([]match, len(tierRules))
+	sets := make([]PortSet, len(tierRules))
+	cuts := make([]PortSet, 0, len(tierRules)+1)
+	w := &tierWalk{m: m, groups: groups, dir: d, npIsolated: isolated}
+	var proto Protocol
+	var port int32
+	w.ruleMatch = func(pol *policy, r *rule) match {
+		i := pos[r]
+		if kinds[i] == matchNo || !sets[i].Contains(proto, port) {
+			return matchNo
+		}
+		return kinds[i]
+	}
 	decide := func(matchOf func(r *rule) match, portsOf func(r *rule) PortSet, np PortSet) (sure, undef PortSet) {
-		matched := map[*rule]PortSet{}
-		kinds := map[*rule]match{}
-		cuts := []PortSet{np}
-		for _, r := range tierRules {
-			if mk := matchOf(r); mk != matchNo {
-				ps := portsOf(r)
-				matched[r], kinds[r] = ps, mk
-				cuts = append(cuts, ps)
+		cuts = append(cuts[:0], np)
+		any := false
+		for i, r := range tierRules {
+			kinds[i] = matchOf(r)
+			if kinds[i] != matchNo {
+				sets[i] = portsOf(r)
+				cuts = append(cuts, sets[i])
+				any = true
 			}
 		}
-		if len(matched) == 0 {
+		if !any {
 			if isolated {
 				return np, PortSet{}
 			}
@@ -47,17 +65,9 @@ func (ev *matrixEval) tierRows(d Dir, pols []int, groups tierGroups, subjectName
 			// the Baseline tier's end allows all.
 			return allPorts, PortSet{}
 		}
-		w := &tierWalk{m: m, groups: groups, dir: d, npIsolated: isolated}
 		for _, a := range portAtoms(cuts) {
-			proto, port := a.proto, a.r.From
+			proto, port = a.proto, a.r.From
 			w.npAllows = np.Contains(proto, port)
-			w.ruleMatch = func(pol *policy, r *rule) match {
-				ps, ok := matched[r]
-				if !ok || !ps.Contains(proto, port) {
-					return matchNo
-				}
-				return kinds[r]
-			}
 			switch w.run() {
 			case canAllow:
 				sure = sure.Union(PortsOf(proto, a.r))

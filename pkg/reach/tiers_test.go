@@ -13,7 +13,7 @@ import (
 	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/reach"
 )
 
-func cnp(t *testing.T, doc string) npav1beta1.ClusterNetworkPolicy {
+func cnp(t testing.TB, doc string) npav1beta1.ClusterNetworkPolicy {
 	t.Helper()
 	var p npav1beta1.ClusterNetworkPolicy
 	if err := yaml.UnmarshalStrict([]byte(doc), &p); err != nil {
