@@ -172,6 +172,17 @@ func (t Tier) String() string {
 // MarshalText makes a Tier read as its name in JSON and YAML.
 func (t Tier) MarshalText() ([]byte, error) { return []byte(t.String()), nil }
 
+// UnmarshalText reads what MarshalText writes.
+func (t *Tier) UnmarshalText(text []byte) error {
+	for _, c := range []Tier{TierAdmin, TierNetworkPolicy, TierBaseline} {
+		if c.String() == string(text) {
+			*t = c
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown tier %q: want Admin, NetworkPolicy or Baseline", text)
+}
+
 // Action is what a rule does with the traffic it matches. NetworkPolicy
 // rules only allow; ClusterNetworkPolicy spells Allow "Accept".
 type Action string
