@@ -28,19 +28,15 @@ func (ev *matrixEval) tierRows(d Dir, pols []int, groups tierGroups, subjectName
 		}
 	}
 
-	// Rules are numbered by their position in tierRules for the walk.
-	pos := make(map[*rule]int, len(tierRules))
-	for i, r := range tierRules {
-		pos[r] = i
-	}
-	kinds := make([]match, len(tierRules))
-	sets := make([]PortSet, len(tierRules))
+	// What each rule does with the far end at hand, by rule id.
+	kinds := make([]match, m.ruleCount)
+	sets := make([]PortSet, m.ruleCount)
 	cuts := make([]PortSet, 0, len(tierRules)+1)
 	w := &tierWalk{m: m, groups: groups, dir: d, npIsolated: isolated}
 	var proto Protocol
 	var port int32
 	w.ruleMatch = func(pol *policy, r *rule) match {
-		i := pos[r]
+		i := r.id
 		if kinds[i] == matchNo || !sets[i].Contains(proto, port) {
 			return matchNo
 		}
@@ -49,7 +45,8 @@ func (ev *matrixEval) tierRows(d Dir, pols []int, groups tierGroups, subjectName
 	decide := func(matchOf func(r *rule) match, portsOf func(r *rule) PortSet, np PortSet) (sure, undef PortSet) {
 		cuts = append(cuts[:0], np)
 		any := false
-		for i, r := range tierRules {
+		for _, r := range tierRules {
+			i := r.id
 			kinds[i] = matchOf(r)
 			if kinds[i] != matchNo {
 				sets[i] = portsOf(r)
