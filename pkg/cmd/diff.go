@@ -19,19 +19,20 @@ type DiffOptions struct {
 	*InventoryOptions
 	*EngineOptions
 	// Base is the base state's manifests (--base); BaseContext its context.
-	Base        []string
-	BaseContext string
-	Prune       bool
-	Delete      []string
-	Expect      string
-	Pods        bool
-	Output      string
-	NoHeaders   bool
-	FailOn      string
-	Ignore      string
-	Only, Skip  []string
-	WideIPv4    int
-	WideIPv6    int
+	Base          []string
+	BaseKustomize string
+	BaseContext   string
+	Prune         bool
+	Delete        []string
+	Expect        string
+	Pods          bool
+	Output        string
+	NoHeaders     bool
+	FailOn        string
+	Ignore        string
+	Only, Skip    []string
+	WideIPv4      int
+	WideIPv6      int
 
 	failSeverity *audit.Severity
 	format       *format
@@ -100,6 +101,10 @@ The two states:
   --base old/ -f new/               two sets of manifests (a pull request: the target
                                     branch against the head)
   --base old/                       the manifests against the current context
+  --base-kustomize base/overlays/prod -k overlays/prod
+                                    kustomization folders on either side, rendered as
+                                    kubectl apply -k would; -k alone is applied to the
+                                    current context like -f
   --base-context staging --context prod
                                     two contexts; -f on top applies to the second
 
@@ -126,6 +131,9 @@ that severity or above.
   # A pull request in CI: target branch against head, markdown for a comment, gate on opened paths
   kubectl netaudit diff --base base/deploy -f deploy -R -o markdown --fail-on opened
 
+  # The same for a kustomize repository: the target branch's overlay against the head's
+  kubectl netaudit diff --base-kustomize base/overlays/prod -k overlays/prod
+
   # Is production what staging tested?
   kubectl netaudit diff --base-context staging --context prod`,
 		Args: cobra.NoArgs,
@@ -141,6 +149,7 @@ that severity or above.
 	}
 	fs := c.Flags()
 	fs.StringArrayVar(&o.Base, "base", nil, "the base state from these manifests (files, folders; repeatable) instead of the current context")
+	fs.StringVar(&o.BaseKustomize, "base-kustomize", "", "the base state from the objects this kustomization folder renders (as -k does for the proposed state)")
 	fs.StringVar(&o.BaseContext, "base-context", "", "the base state from this kubeconfig context")
 	fs.BoolVar(&o.Prune, "prune", false, "with -f on a live state: also remove the policies of the files' namespaces (or -n) that the files do not hold")
 	fs.StringArrayVar(&o.Delete, "delete", nil, "remove the objects this manifest holds from the proposed state (repeatable)")
@@ -155,6 +164,7 @@ that severity or above.
 	fs.IntVar(&o.WideIPv4, "wide-cidr-prefix", o.WideIPv4, "as for the audit: IPv4 ipBlocks this wide or wider are open to the world")
 	fs.IntVar(&o.WideIPv6, "wide-cidr6-prefix", o.WideIPv6, "as for the audit, for IPv6")
 	o.EngineOptions.AddFlags(fs)
+	_ = c.MarkFlagDirname("base-kustomize")
 	_ = c.MarkFlagFilename("expect", "yaml", "yml", "json")
 	_ = c.MarkFlagFilename("delete", "yaml", "yml", "json")
 	o.formats().complete(c)
@@ -195,17 +205,20 @@ func (o *DiffOptions) Validate() error {
 	if _, err := o.config().Selected(); err != nil {
 		return usageErrorf("--only/--skip: %v", err)
 	}
-	if len(o.Base) > 0 && o.BaseContext != "" {
-		return usageErrorf("--base and --base-context both name the base state: give one")
+	if len(o.Base) > 0 && o.BaseKustomize != "" {
+		return usageErrorf("--base and --base-kustomize both name the base state: give one")
 	}
-	if len(o.Base) > 0 && (o.Prune || len(o.Delete) > 0) {
-		return usageErrorf("--prune and --delete change a live state; with --base, -f is the whole proposed state")
+	if o.baseFiles() && o.BaseContext != "" {
+		return usageErrorf("--base/--base-kustomize and --base-context both name the base state: give one")
 	}
-	if o.Prune && len(o.Filenames) == 0 {
-		return usageErrorf("--prune removes policies the files (-f) do not hold: give -f")
+	if o.baseFiles() && (o.Prune || len(o.Delete) > 0) {
+		return usageErrorf("--prune and --delete change a live state; with --base or --base-kustomize, -f or -k is the whole proposed state")
 	}
-	if len(o.Filenames) == 0 && len(o.Base) == 0 && o.BaseContext == "" && len(o.Delete) == 0 {
-		return usageErrorf("diff needs a second state: -f FILES (applied to the current context), --base FILES, --base-context NAME or --delete FILES")
+	if o.Prune && !o.proposedFiles() {
+		return usageErrorf("--prune removes policies the files (-f or -k) do not hold: give -f or -k")
+	}
+	if !o.proposedFiles() && !o.baseFiles() && o.BaseContext == "" && len(o.Delete) == 0 {
+		return usageErrorf("diff needs a second state: -f FILES or -k DIR (applied to the current context), --base FILES, --base-kustomize DIR, --base-context NAME or --delete FILES")
 	}
 	return o.InventoryOptions.Validate()
 }
@@ -217,9 +230,16 @@ func (o *DiffOptions) contextFlag() string {
 	return *o.ConfigFlags.Context
 }
 
-// files reads manifests with the shared -R and -n.
-func (o *DiffOptions) files(paths []string) (*inventory.Snapshot, error) {
-	snap, err := inventory.FromFiles(inventory.FileOptions{Paths: paths, Recursive: o.Recursive, Namespace: o.namespace(), Stdin: o.In})
+// baseFiles says whether the base state comes from manifests (--base or
+// --base-kustomize); proposedFiles whether -f or -k gives the proposed one.
+func (o *DiffOptions) baseFiles() bool     { return len(o.Base) > 0 || o.BaseKustomize != "" }
+func (o *DiffOptions) proposedFiles() bool { return len(o.Filenames) > 0 || o.Kustomize != "" }
+
+// files reads manifests (paths, or a kustomization folder) with the shared
+// -R, -n, --allow-duplicates and --allow-empty.
+func (o *DiffOptions) files(paths []string, kustomize string) (*inventory.Snapshot, error) {
+	snap, err := inventory.FromFiles(inventory.FileOptions{Paths: paths, Kustomize: kustomize, Recursive: o.Recursive,
+		Namespace: o.namespace(), Stdin: o.In, LastWins: o.AllowDuplicates == "last", AllowEmpty: o.AllowEmpty})
 	if err != nil {
 		return nil, inputError(err, manifestHint(err))
 	}
@@ -239,26 +259,26 @@ func (o *DiffOptions) warn(warnings []string) {
 // live reads the current context (--context).
 func (o *DiffOptions) live(ctx context.Context) (*inventory.Snapshot, error) {
 	inv := *o.InventoryOptions
-	inv.Filenames = nil
+	inv.Filenames, inv.Kustomize = nil, ""
 	return inv.Load(ctx)
 }
 
 // states loads the base and proposed snapshots.
 func (o *DiffOptions) states(ctx context.Context) (base, proposed *inventory.Snapshot, err error) {
 	switch {
-	case len(o.Base) > 0:
-		if base, err = o.files(o.Base); err != nil {
+	case o.baseFiles():
+		if base, err = o.files(o.Base, o.BaseKustomize); err != nil {
 			return nil, nil, err
 		}
-		if len(o.Filenames) > 0 {
-			proposed, err = o.files(o.Filenames)
+		if o.proposedFiles() {
+			proposed, err = o.files(o.Filenames, o.Kustomize)
 		} else {
 			proposed, err = o.live(ctx)
 		}
 		return base, proposed, err
 	case o.BaseContext != "":
 		inv := o.InventoryOptions.forContext(o.BaseContext, o.ErrOut)
-		inv.Filenames = nil
+		inv.Filenames, inv.Kustomize = nil, ""
 		if base, err = inv.Load(ctx); err != nil {
 			return nil, nil, err
 		}
@@ -277,9 +297,9 @@ func (o *DiffOptions) states(ctx context.Context) (base, proposed *inventory.Sna
 // overlay applies -f, --delete and --prune to a live state.
 func (o *DiffOptions) overlay(live **inventory.Snapshot) error {
 	files := &inventory.Snapshot{Origins: map[string]inventory.Origin{}}
-	if len(o.Filenames) > 0 {
+	if o.proposedFiles() {
 		var err error
-		if files, err = o.files(o.Filenames); err != nil {
+		if files, err = o.files(o.Filenames, o.Kustomize); err != nil {
 			return err
 		}
 	}
@@ -288,7 +308,7 @@ func (o *DiffOptions) overlay(live **inventory.Snapshot) error {
 		opts.PruneNamespaces = []string{ns}
 	}
 	if len(o.Delete) > 0 {
-		del, err := o.files(o.Delete)
+		del, err := o.files(o.Delete, "")
 		if err != nil {
 			return err
 		}

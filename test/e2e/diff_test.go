@@ -202,3 +202,28 @@ func TestDiffBaseContext(t *testing.T) {
 		t.Errorf("markdown gate: exit %d, want 1 and the opened path\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestDiffKustomize: -k on both sides. The target branch's overlay against
+// the head's, which patches api's policy to admit a partner network: that
+// path opens to the world, nothing else changes; the same overlay on both
+// sides changes nothing, and the base given twice is a usage error.
+func TestDiffKustomize(t *testing.T) {
+	const dir = "testdata/diff/kustomize/"
+	r := netaudit(t, 1, "diff", "--base-kustomize", dir+"main", "-k", dir+"head", "--fail-on", "opened", "-o", "json", "-q")
+	d := decodeDiff(t, r.stdout)
+	want := []string{"opened world 198.51.100.0/24 -> kz/deployment/api TCP:9090"}
+	if got := changeLines(d); !reflect.DeepEqual(got, want) {
+		t.Errorf("got changes %q, want %q", got, want)
+	}
+	if len(d.Changes) == 1 && !reflect.DeepEqual(d.Changes[0].Policies, []string{"kz/api-from-web"}) {
+		t.Errorf("got causes %q, want kz/api-from-web", d.Changes[0].Policies)
+	}
+	r = netaudit(t, 0, "diff", "--base-kustomize", dir+"main", "-k", dir+"main", "--fail-on", "any", "-q")
+	if !strings.Contains(r.stdout, "No change") {
+		t.Errorf("an overlay against itself should change nothing:\n%s", r.stdout)
+	}
+	r = netaudit(t, 2, "diff", "--base", dir+"base", "--base-kustomize", dir+"main", "-k", dir+"head")
+	if !strings.Contains(r.stderr, "--base and --base-kustomize") {
+		t.Errorf("stderr does not name the two flags:\n%s", r.stderr)
+	}
+}
