@@ -307,13 +307,16 @@ type matrixEval struct {
 	// (nil: not yet known), so rows visit only the classes a rule allows.
 	ruleClasses [][]int32
 	ruleKnown   []bool
+	// tierMemo memoises tierRows' decisions by their input (see tierRows).
+	tierMemo map[string]tierDecision
 	// classPairs counts the class pairs computed, for Stats.
 	classPairs int
 }
 
 func newMatrixEval(m *Model, ci *classIndex) *matrixEval {
 	ev := &matrixEval{m: m, ci: ci, tbl: newPortSetTable(), rulePorts: map[[2]int]uint32{},
-		staticPorts: make([]uint32, m.ruleCount), ruleClasses: make([][]int32, m.ruleCount), ruleKnown: make([]bool, m.ruleCount)}
+		staticPorts: make([]uint32, m.ruleCount), ruleClasses: make([][]int32, m.ruleCount), ruleKnown: make([]bool, m.ruleCount),
+		tierMemo: map[string]tierDecision{}}
 	for _, d := range []Dir{ingress, egress} {
 		ev.profile[d] = make([]int, len(ci.classes))
 		byKey := map[string]int{}
