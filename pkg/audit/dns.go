@@ -154,7 +154,9 @@ func missingDNS(m *reach.Model, p *corev1.Pod, targets []dnsTarget) []string {
 			if t.pod == nil {
 				to = reach.IPEndpoint(t.ip)
 			}
-			if m.Verdict(reach.PodEndpoint(p), to, port, proto).Allowed {
+			// A verdict that depends on a pod's IP is not a blocked DNS:
+			// NA061 reports the pods it depends on.
+			if v := m.Verdict(reach.PodEndpoint(p), to, port, proto); v.Allowed || v.Depends {
 				ok = true
 				break
 			}

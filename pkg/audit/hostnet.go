@@ -17,7 +17,7 @@ var _ = register(Check{
 
 var _ = register(Check{
 	ID: "NA061", Name: "pod-without-ip", Severity: Info,
-	Summary: "A pod has no IP in its status: ipBlock peers cannot be judged against it.",
+	Summary: "A pod has no IP in its status: verdicts an ipBlock decides depend on the IP it gets (DEPENDS).",
 	Run:     podsWithoutIP,
 })
 
@@ -39,18 +39,24 @@ func podsWithoutIP(in *Input) []Finding {
 		return nil // without ipBlock peers a pod's address decides nothing
 	}
 	return perWorkload(in, func(p *corev1.Pod) bool {
-		// Pods made from a manifest's workload template never have an IP;
-		// the inventory already warns about them once.
-		_, template := p.Annotations[inventory.TemplateAnnotation]
-		return !template && !p.Spec.HostNetwork && len(inventory.PodIPs(p)) == 0 && p.Status.Phase != corev1.PodSucceeded && p.Status.Phase != corev1.PodFailed
+		// Template pods count too: the inventory warns about them, but
+		// warnings go to stderr, and the verdicts that depend on them
+		// belong in the report.
+		return in.Model.DependsOnIP(p) && p.Status.Phase != corev1.PodSucceeded && p.Status.Phase != corev1.PodFailed
 	}, func(w inventory.Workload, pods []*corev1.Pod) Finding {
+		net := in.Model.PodNetwork()
+		where := fmt.Sprintf("an ipBlock holding only part of the pod network %s (%s)", net, net.Source)
+		if net.Source == reach.PodNetworkUnknown {
+			where = "the pod network is unknown (no pod has an IP, no --pod-cidr), and an ipBlock other than 0.0.0.0/0 or ::/0"
+		}
 		return Finding{
 			Severity: Info,
-			Message:  fmt.Sprintf("%s has %s without an IP (pending, or manifests without status): ipBlock peers are judged as not matching them", w, plural(len(pods), "pod", "pods")),
-			Objects:  []Object{objectOfWorkload(w)},
-			Fix:      "audit the live cluster, or include status.podIP in the manifests",
-			Change:   ChangeReview,
-			Details:  []string{"pods: " + podNames(pods, 10)},
+			Message: fmt.Sprintf("%s has %s without an IP (pending, or judged from its template): %s decides traffic to or from it, so those verdicts depend on the IP it gets (DEPENDS)",
+				w, plural(len(pods), "pod", "pods"), where),
+			Objects: []Object{objectOfWorkload(w)},
+			Fix:     "audit the live cluster, give the pod network with --pod-cidr, or include status.podIP in the manifests",
+			Change:  ChangeReview,
+			Details: []string{"pods: " + podNames(pods, 10)},
 		}
 	})
 }

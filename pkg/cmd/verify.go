@@ -141,7 +141,7 @@ func (o *VerifyOptions) verify(snap *inventory.Snapshot, model *reach.Model, exp
 			bad = append(bad, fmt.Sprintf("expectations[%d] (%s -> %s): %s", i, e.From, e.To, strings.ReplaceAll(err.Error(), "\n", "; ")))
 			continue
 		}
-		res := report.NewVerifyResultUndefined(report.Explain(snap, model, from, to, e.Port, reach.Protocol(e.Protocol)), *e.Allowed, e.Undefined)
+		res := report.NewVerifyResultExpect(report.Explain(snap, model, from, to, e.Port, reach.Protocol(e.Protocol)), *e.Allowed, e.Undefined, e.Depends)
 		if res.Pass {
 			rep.Passed++
 		} else {
@@ -206,8 +206,8 @@ func (o *VerifyOptions) readExpectations() ([]report.Expectation, error) {
 		if p := reach.Protocol(e.Protocol); p != reach.TCP && p != reach.UDP && p != reach.SCTP {
 			problems = append(problems, fmt.Sprintf("protocol %q is not TCP, UDP or SCTP", e.Protocol))
 		}
-		if e.Allowed == nil && !e.Undefined {
-			problems = append(problems, "allowed (true or false) is required, or undefined: true")
+		if e.Allowed == nil && !e.Undefined && !e.Depends {
+			problems = append(problems, "allowed (true or false) is required, or undefined: true, or depends: true")
 		}
 		if e.Allowed == nil {
 			e.Allowed = new(bool)

@@ -24,6 +24,7 @@ const (
 	AssumptionOutsidePolicies       = "outside-model-policies"
 	AssumptionUncheckedKinds        = "unchecked-policy-kinds"
 	AssumptionIPBlockMatchesPods    = "ipblock-matches-pods"
+	AssumptionPodNetwork            = "pod-network"
 )
 
 // Assume records a choice the verdicts rest on.

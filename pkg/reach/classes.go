@@ -45,8 +45,13 @@ type podClass struct {
 	// isolate that direction; empty means not isolated.
 	selectedBy [2][]int
 	// maybe has bit p set when peer p may match the class's pods (a peer
-	// outside the model facing hostNetwork pods).
+	// outside the model facing hostNetwork pods; an address peer holding
+	// part of where pods without an IP may be).
 	maybe bitset
+	// depends says the class's pods have no IP and some address peer
+	// holds them only maybe (Model.uncertainPod): its undefined ports as
+	// a far end are labelled depends.
+	depends bool
 	// tiers lists the cluster-wide policies selecting the class, in
 	// Model.tiered order.
 	tiers []int
@@ -62,10 +67,10 @@ func (m *Model) buildClasses() *classIndex {
 
 	// Step 1: group pods by everything a policy could look at.
 	type group struct {
-		rep    *podInfo
-		blocks bitset
-		named  []int32
-		class  int
+		rep                 *podInfo
+		blocks, maybeBlocks bitset
+		named               []int32
+		class               int
 	}
 	var groups []*group
 	groupOf := map[string]*group{}
@@ -74,9 +79,22 @@ func (m *Model) buildClasses() *classIndex {
 	for i := range m.pods {
 		p := &m.pods[i]
 		blocks := newBitset(len(m.blocks))
+		// maybeBlocks: the blocks that contain a pod without an IP only
+		// maybe (podnet.go).
+		maybeBlocks := newBitset(len(m.blocks))
 		if m.ipBlockSeesPod(p) || m.tierBlocks {
 			for _, ip := range p.ips {
 				blocks.or(ci.addrs.blocks[ci.addrs.classOf(ip)])
+			}
+			if len(p.ips) == 0 {
+				for b := range m.blocks {
+					switch m.unknownRel(b, p.hostNetwork) {
+					case matchYes:
+						blocks.set(b)
+					case matchMaybe:
+						maybeBlocks.set(b)
+					}
+				}
 			}
 		}
 		named := make([]int32, len(m.namedRefs))
@@ -90,9 +108,10 @@ func (m *Model) buildClasses() *classIndex {
 		key.WriteString(strconv.FormatBool(p.hostNetwork))
 		key.WriteString(strconv.FormatBool(len(p.ips) > 0))
 		key.WriteString(blocks.key())
+		key.WriteString(maybeBlocks.key())
 		g, ok := groupOf[key.String()]
 		if !ok {
-			g = &group{rep: p, blocks: blocks, named: named}
+			g = &group{rep: p, blocks: blocks, maybeBlocks: maybeBlocks, named: named}
 			groupOf[key.String()] = g
 			groups = append(groups, g)
 		}
@@ -129,21 +148,27 @@ func (m *Model) buildClasses() *classIndex {
 		for _, id := range idx.anyPeers {
 			peers.set(id)
 		}
-		for b, ids := range idx.netPeers {
-			if g.blocks.has(b) {
-				for _, id := range ids {
-					peers.set(id)
-				}
-			}
-		}
-		if g.rep.hostNetwork && len(g.rep.ips) > 0 {
-			for b, ids := range idx.nodePeers {
-				if g.blocks.has(b) {
+		// mark sets the peers of the blocks the group is in, and marks
+		// maybe those of the blocks it may be in.
+		mark := func(byBlock [][]int) {
+			for b, ids := range byBlock {
+				switch {
+				case g.blocks.has(b):
 					for _, id := range ids {
 						peers.set(id)
 					}
+				case g.maybeBlocks.has(b):
+					for _, id := range ids {
+						maybe.set(id)
+					}
 				}
 			}
+		}
+		mark(idx.netPeers)
+		if g.rep.hostNetwork {
+			mark(idx.nodePeers)
+		}
+		if g.rep.hostNetwork && len(g.rep.ips) > 0 {
 			for _, id := range idx.maybePeers {
 				maybe.set(id)
 			}
@@ -156,13 +181,7 @@ func (m *Model) buildClasses() *classIndex {
 			}
 		}
 		if m.ipBlockSeesPod(g.rep) {
-			for b, ids := range idx.blockPeers {
-				if g.blocks.has(b) {
-					for _, id := range ids {
-						peers.set(id)
-					}
-				}
-			}
+			mark(idx.blockPeers)
 		}
 		key.Reset()
 		writeNamed(&key, g.named)
@@ -173,7 +192,9 @@ func (m *Model) buildClasses() *classIndex {
 			namedOf[nk] = named
 			ci.named = append(ci.named, g.named)
 		}
+		depends := m.uncertainPod(g.rep)
 		key.WriteString(strconv.FormatBool(g.rep.hostNetwork))
+		key.WriteString(strconv.FormatBool(depends))
 		key.WriteByte(0)
 		key.WriteString(selected.key())
 		key.WriteByte(0)
@@ -191,6 +212,7 @@ func (m *Model) buildClasses() *classIndex {
 				selectedBy:  selectedBy,
 				maybe:       maybe,
 				tiers:       tiers,
+				depends:     depends,
 			})
 		}
 		g.class = c

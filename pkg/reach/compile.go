@@ -25,6 +25,11 @@ type Options struct {
 	// cluster" only. hostNetwork pods carry node IPs and are matched by
 	// ipBlocks either way, as any address outside the pod network would be.
 	IPBlockMatchesPods bool `json:"ipBlockMatchesPods"`
+	// PodCIDRs is the pod network (--pod-cidr), where pods without an IP
+	// (templates, pending pods) are placed. Empty: the nodes'
+	// spec.podCIDRs when Node objects were read, else inferred from the
+	// pods' IPs (see podNetwork).
+	PodCIDRs []netip.Prefix `json:"podCIDRs,omitempty"`
 }
 
 // DefaultOptions follows Calico, Antrea and the upstream e2e suite.
@@ -57,6 +62,13 @@ type Model struct {
 	// tierBlocks says some address peer matches pods whatever the options
 	// say, so pods are placed in the address partition regardless.
 	tierBlocks bool
+	// podNet is where pods without an IP are; unknownRels[0][b] is what
+	// block b does with such a pod, unknownRels[1][b] with such a
+	// hostNetwork pod; uncertain says whether some peer matches them only
+	// maybe (podnet.go).
+	podNet      PodNetwork
+	unknownRels [2][]match
+	uncertain   [2]bool
 	// notes are things the model had to assume about its input, one line
 	// each, for reports.
 	notes []string
@@ -400,6 +412,8 @@ func Build(snap *inventory.Snapshot, opts Options) (*Model, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
+	m.podNet = podNetwork(snap, opts)
+	m.computeUnknown()
 	return m, nil
 }
 

@@ -30,11 +30,12 @@ func (c *byteChooser) IntN(n int) int {
 type propCase struct {
 	snap     *inventory.Snapshot
 	external []string
+	podCIDRs []string
 }
 
 func generateCase(c chooser) propCase {
 	pc := reachtest.GenerateCase(c)
-	return propCase{snap: pc.Snapshot, external: pc.External}
+	return propCase{snap: pc.Snapshot, external: pc.External, podCIDRs: pc.PodCIDRs}
 }
 
 func dumpSnapshot(snap *inventory.Snapshot) string { return reachtest.DumpSnapshot(snap) }

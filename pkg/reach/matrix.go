@@ -70,6 +70,10 @@ type Matrix struct {
 	// the model may match): neither allowed nor denied. Those ports are
 	// not in Edges.
 	Undefined []Edge `json:"undefined,omitempty"`
+	// Depends lists, in the same way, the ports whose verdict is undefined
+	// because it turns on the address of a pod without an IP
+	// (Verdict.Depends); those ports are in neither Edges nor Undefined.
+	Depends []Edge `json:"depends,omitempty"`
 	// External has one entry per node, in the same order.
 	External []ExternalAccess `json:"external"`
 	Stats    Stats            `json:"stats"`
@@ -186,7 +190,7 @@ func (m *Model) MatrixStream(level Level) *MatrixStream {
 	}
 
 	if ev.hasUndef {
-		out.Undefined = ev.undefinedEdges(nodes)
+		out.Undefined, out.Depends = ev.undefinedEdges(nodes)
 	}
 
 	out.Stats = Stats{
@@ -353,9 +357,12 @@ func newMatrixEval(m *Model, ci *classIndex) *matrixEval {
 				p = len(ev.rows[d])
 				byKey[key.String()] = p
 				if groups.empty() {
-					ev.rows[d] = append(ev.rows[d], ev.classRow(d, pols, subjectNamed))
+					row := ev.classRow(d, pols, subjectNamed)
+					undef := ev.classRowMaybe(d, pols, subjectNamed, row)
+					ev.hasUndef = ev.hasUndef || undef != nil
+					ev.rows[d] = append(ev.rows[d], row)
 					ev.ext[d] = append(ev.ext[d], ev.addrRow(d, pols, subjectNamed))
-					ev.undef[d] = append(ev.undef[d], nil)
+					ev.undef[d] = append(ev.undef[d], undef)
 					ev.extUndef[d] = append(ev.extUndef[d], nil)
 				} else {
 					ev.tierRows(d, pols, groups, subjectNamed)
@@ -399,6 +406,41 @@ func (ev *matrixEval) classRowExcept(d Dir, pols []int, subjectNamed int, except
 		}
 	}
 	return row
+}
+
+// classRowMaybe returns, for the classes whose pods some peer matches only
+// maybe (pods without an IP), the ports that rules of pols in direction d
+// may allow beyond row, the ports they allow for sure; nil when there are
+// none.
+func (ev *matrixEval) classRowMaybe(d Dir, pols []int, subjectNamed int, row []uint32) map[int]uint32 {
+	var out map[int]uint32
+	for c := range ev.ci.classes {
+		cl := &ev.ci.classes[c]
+		if !cl.depends {
+			continue
+		}
+		named := subjectNamed
+		if d == egress {
+			named = cl.named
+		}
+		may := PortSet{}
+		for _, pi := range pols {
+			pol := &ev.m.policies[pi]
+			for ri := range pol.rules[d] {
+				r := &pol.rules[d][ri]
+				if classMatch(r, cl) == matchMaybe {
+					may = may.Union(ev.tbl.sets[ev.portsOf(r, named)])
+				}
+			}
+		}
+		if may = may.Subtract(ev.tbl.sets[row[c]]); !may.IsEmpty() {
+			if out == nil {
+				out = map[int]uint32{}
+			}
+			out[c] = ev.tbl.intern(may)
+		}
+	}
+	return out
 }
 
 // classesOf returns the classes a rule's peers match, all of them for a
@@ -713,39 +755,45 @@ func perAddrSure(ev *matrixEval, d Dir, members []member, a int) uint32 {
 	return id
 }
 
-// undefinedEdges lists the node pairs with undefined ports; cluster-wide
-// policies that make verdicts undefined are rare, so this is done pair by
-// pair on the classes involved.
-func (ev *matrixEval) undefinedEdges(nodes []matrixNode) []Edge {
-	cache := map[[2]int]PortSet{}
-	pairU := func(s, d int) PortSet {
+// undefinedEdges lists the node pairs with undefined ports, and apart from
+// them those whose ports depend on a pod's IP; cluster-wide policies that
+// make verdicts undefined, and pods without an IP, are rare, so this is done
+// pair by pair on the classes involved.
+func (ev *matrixEval) undefinedEdges(nodes []matrixNode) (undefined, depends []Edge) {
+	type split struct{ undef, dep PortSet }
+	cache := map[[2]int]split{}
+	pairU := func(s, d int) split {
 		k := [2]int{s, d}
 		if u, ok := cache[k]; ok {
 			return u
 		}
-		u := ev.pairUndef(s, d)
+		var u split
+		u.undef, u.dep = ev.pairUndef(s, d)
 		cache[k] = u
 		return u
 	}
-	var out []Edge
 	for a := range nodes {
 		for b := range nodes {
-			u, sure := PortSet{}, PortSet{}
+			u, dep, sure := PortSet{}, PortSet{}, PortSet{}
 			for _, ma := range nodes[a].members {
 				for _, mb := range nodes[b].members {
 					if a == b && ma.class == mb.class && ma.pods == 1 {
 						continue
 					}
-					u = u.Union(pairU(ma.class, mb.class))
+					p := pairU(ma.class, mb.class)
+					u, dep = u.Union(p.undef), dep.Union(p.dep)
 					sure = sure.Union(ev.tbl.sets[ev.pair(ma.class, mb.class)])
 				}
 			}
-			if u = u.Subtract(sure); !u.IsEmpty() {
-				out = append(out, Edge{From: a, To: b, Ports: u, PortsKey: ev.tbl.intern(u)})
+			if dep = dep.Subtract(sure); !dep.IsEmpty() {
+				depends = append(depends, Edge{From: a, To: b, Ports: dep, PortsKey: ev.tbl.intern(dep)})
+			}
+			if u = u.Subtract(sure).Subtract(dep); !u.IsEmpty() {
+				undefined = append(undefined, Edge{From: a, To: b, Ports: u, PortsKey: ev.tbl.intern(u)})
 			}
 		}
 	}
-	return out
+	return undefined, depends
 }
 
 // cidrPorts groups the address space by port set: adjacent segments with

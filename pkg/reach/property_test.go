@@ -185,14 +185,28 @@ func portsAllowed(probes []probe, allowed func(k int) bool) reach.PortSet {
 // returns how many verdicts it compared.
 func checkCase(pc propCase) (int, error) {
 	count := 0
-	for _, matchPods := range []bool{true, false} {
-		n, err := checkWithOptions(pc, reach.Options{IPBlockMatchesPods: matchPods})
+	for _, opts := range caseOptions(pc.podCIDRs) {
+		n, err := checkWithOptions(pc, opts)
 		count += n
 		if err != nil {
-			return count, fmt.Errorf("IPBlockMatchesPods=%v: %w", matchPods, err)
+			return count, fmt.Errorf("IPBlockMatchesPods=%v PodCIDRs=%v: %w", opts.IPBlockMatchesPods, opts.PodCIDRs, err)
 		}
 	}
 	return count, nil
+}
+
+// caseOptions: ipBlocks matching pods and not, with the pod network
+// inferred, and with the case's --pod-cidr when it has one.
+func caseOptions(podCIDRs []string) []reach.Options {
+	out := []reach.Options{{IPBlockMatchesPods: true}, {IPBlockMatchesPods: false}}
+	if len(podCIDRs) > 0 {
+		o := reach.Options{IPBlockMatchesPods: true}
+		for _, c := range podCIDRs {
+			o.PodCIDRs = append(o.PodCIDRs, netip.MustParsePrefix(c))
+		}
+		out = append(out, o)
+	}
+	return out
 }
 
 func checkWithOptions(pc propCase, opts reach.Options) (int, error) {
@@ -208,14 +222,20 @@ func checkWithOptions(pc propCase, opts reach.Options) (int, error) {
 		ext = append(ext, netip.MustParseAddr(s))
 	}
 
+	// depends: the probes at which a pod pair's verdict is undefined
+	// (without tiers, always because of a pod without an IP).
+	depends := map[[2]*corev1.Pod][]probe{}
 	var errs []error
 	count := 0
 	check := func(src, dst reach.Endpoint, rsrc, rdst refEnd, p probe) bool {
 		count++
 		got := m.Verdict(src, dst, p.port, p.proto)
-		want := refEvaluate(snap, opts.IPBlockMatchesPods, rsrc, rdst, p.port, string(p.proto))
+		want := refEvaluate(snap, refOpts(opts), rsrc, rdst, p.port, string(p.proto))
 		if diff := compareVerdict(got, want); diff != "" && len(errs) < 5 {
 			errs = append(errs, fmt.Errorf("%s -> %s %d/%s: %s", src, dst, p.port, p.proto, diff))
+		}
+		if got.Undefined {
+			depends[[2]*corev1.Pod{rsrc.pod, rdst.pod}] = append(depends[[2]*corev1.Pod{rsrc.pod, rdst.pod}], p)
 		}
 		return got.Allowed
 	}
@@ -255,12 +275,68 @@ func checkWithOptions(pc propCase, opts reach.Options) (int, error) {
 		return count, errors.Join(errs...)
 	}
 
+	undefined := make([][][]bool, len(pods))
+	for i := range pods {
+		undefined[i] = make([][]bool, len(pods))
+		for j := range pods {
+			undefined[i][j] = make([]bool, len(probes))
+			for _, p := range depends[[2]*corev1.Pod{&pods[i], &pods[j]}] {
+				undefined[i][j][slices.Index(probes, p)] = true
+			}
+		}
+	}
 	for _, level := range []reach.Level{reach.ByPod, reach.ByWorkload} {
-		if err := checkMatrix(m.Matrix(level), level, pods, ext, probes, allowed, out, in); err != nil {
+		mx := m.Matrix(level)
+		if len(mx.Undefined) > 0 {
+			return count, fmt.Errorf("matrix by %s: undefined ports without tiers: %v", level, mx.Undefined)
+		}
+		if err := checkMatrixDepends(mx, level, pods, probes, allowed, undefined); err != nil {
+			return count, fmt.Errorf("matrix by %s: %w", level, err)
+		}
+		if err := checkMatrix(mx, level, pods, ext, probes, allowed, out, in); err != nil {
 			return count, fmt.Errorf("matrix by %s: %w", level, err)
 		}
 	}
 	return count, nil
+}
+
+// checkMatrixDepends compares the matrix's Depends with the verdicts: a
+// node pair's ports are those where some pod pair's verdict depends on a
+// pod's IP and none is allowed.
+func checkMatrixDepends(mx *reach.Matrix, level reach.Level, pods []corev1.Pod, probes []probe, allowed, depends [][][]bool) error {
+	nodeOf := make([]int, len(pods))
+	for i := range pods {
+		w := inventory.Workload{Namespace: pods[i].Namespace, Kind: "Pod", Name: pods[i].Name}
+		if level == reach.ByWorkload {
+			w = inventory.WorkloadOf(&pods[i])
+		}
+		nodeOf[i] = slices.IndexFunc(mx.Nodes, func(n reach.Node) bool {
+			return n.Namespace == w.Namespace && n.Kind == w.Kind && n.Name == w.Name
+		})
+	}
+	got := map[[2]int]reach.PortSet{}
+	for _, e := range mx.Depends {
+		got[[2]int{e.From, e.To}] = e.Ports
+	}
+	for a := range mx.Nodes {
+		for b := range mx.Nodes {
+			some := func(v [][][]bool, k int) bool {
+				for i := range pods {
+					for j := range pods {
+						if i != j && nodeOf[i] == a && nodeOf[j] == b && v[i][j][k] {
+							return true
+						}
+					}
+				}
+				return false
+			}
+			want := portsAllowed(probes, func(k int) bool { return some(depends, k) && !some(allowed, k) })
+			if g := got[[2]int{a, b}]; !g.Equal(want) {
+				return fmt.Errorf("depends %s/%s -> %s/%s: got %v, want %v", mx.Nodes[a].Namespace, mx.Nodes[a].Name, mx.Nodes[b].Namespace, mx.Nodes[b].Name, g, want)
+			}
+		}
+	}
+	return nil
 }
 
 // offNodeCopy returns, when a is an address of the pod's node, the pod
@@ -415,6 +491,11 @@ func compareVerdict(got reach.Verdict, want refVerdict) string {
 	if got.Allowed != want.allowed {
 		diffs = append(diffs, fmt.Sprintf("got %s, want %s", allowedText(got.Allowed), allowedText(want.allowed)))
 	}
+	// Without tiers a verdict is undefined only because of a pod without
+	// an IP: it depends.
+	if got.Undefined != want.undefined || got.Depends != want.undefined {
+		diffs = append(diffs, fmt.Sprintf("got undefined=%v depends=%v, want both %v", got.Undefined, got.Depends, want.undefined))
+	}
 	for _, side := range []struct {
 		name string
 		got  reach.Direction
@@ -428,7 +509,11 @@ func compareVerdict(got reach.Verdict, want refVerdict) string {
 		for _, r := range g.AllowedBy {
 			allowedBy = append(allowedBy, fmt.Sprintf("%s#%d", r.Policy, r.Rule))
 		}
-		if g.Evaluated != w.evaluated || g.Isolated != w.isolated || g.Allowed != w.allowed || g.Reason != refReasons[w.why] ||
+		reasonOK := g.Reason == refReasons[w.why]
+		if w.why == "depends" {
+			reasonOK = g.Depends && strings.HasPrefix(g.Reason, reach.ReasonDepends+": ")
+		}
+		if g.Evaluated != w.evaluated || g.Isolated != w.isolated || g.Allowed != w.allowed || !reasonOK || g.Undefined != w.maybe ||
 			!slices.Equal(isolatedBy, w.isolatedBy) || !slices.Equal(allowedBy, w.allowedBy) {
 			diffs = append(diffs, fmt.Sprintf("%s: got evaluated=%v isolated=%v allowed=%v by %v %v (%q), want evaluated=%v isolated=%v allowed=%v by %v %v (%q)",
 				side.name, g.Evaluated, g.Isolated, g.Allowed, isolatedBy, allowedBy, g.Reason,

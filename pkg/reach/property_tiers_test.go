@@ -34,6 +34,8 @@ func engineOutcomes(v reach.Verdict) (outcomes, error) {
 	switch {
 	case undefined && v.Allowed:
 		return outcomes{}, errors.New("verdict both Undefined and Allowed")
+	case v.Depends && !undefined:
+		return outcomes{}, errors.New("verdict Depends but not Undefined")
 	case undefined:
 		return outcomes{allow: true, deny: true}, nil
 	case v.Allowed:
@@ -145,12 +147,19 @@ func checkTierCase(pc reachtest.Case) (count, undefined int, err error) {
 	if !hasIPBlock(pc.Snapshot) {
 		options = options[:1] // the option is about NetworkPolicy ipBlocks only
 	}
+	all := []reach.Options{}
 	for _, matchPods := range options {
-		n, u, err := checkTierWithOptions(pc, reach.Options{IPBlockMatchesPods: matchPods})
+		all = append(all, reach.Options{IPBlockMatchesPods: matchPods})
+	}
+	if cidrs := caseOptions(pc.PodCIDRs); len(cidrs) > 2 {
+		all = append(all, cidrs[2])
+	}
+	for _, opts := range all {
+		n, u, err := checkTierWithOptions(pc, opts)
 		count += n
 		undefined += u
 		if err != nil {
-			return count, undefined, fmt.Errorf("IPBlockMatchesPods=%v: %w", matchPods, err)
+			return count, undefined, fmt.Errorf("IPBlockMatchesPods=%v PodCIDRs=%v: %w", opts.IPBlockMatchesPods, opts.PodCIDRs, err)
 		}
 	}
 	return count, undefined, nil
@@ -167,7 +176,7 @@ func checkTierWithOptions(pc reachtest.Case, opts reach.Options) (count, undefin
 	var errs []error
 	check := func(src, dst reach.Endpoint, rsrc, rdst refEnd, p probe) {
 		count++
-		want := ref.evaluate(opts.IPBlockMatchesPods, rsrc, rdst, p.port, string(p.proto))
+		want := ref.evaluate(refOpts(opts), rsrc, rdst, p.port, string(p.proto))
 		if want.allow && want.deny {
 			undefined++
 		}
@@ -269,7 +278,7 @@ func TestTierGeneratorCoverage(t *testing.T) {
 				for j := range snap.Pods {
 					for _, port := range []int32{53, 80, 443, 8080} {
 						for _, proto := range []corev1.Protocol{corev1.ProtocolTCP, corev1.ProtocolUDP} {
-							if o := refTierEvaluate(snap, true, refEnd{pod: &snap.Pods[i]}, refEnd{pod: &snap.Pods[j]}, port, string(proto)); o.allow && o.deny {
+							if o := refTierEvaluate(snap, refOptions{ipBlockMatchesPods: true}, refEnd{pod: &snap.Pods[i]}, refEnd{pod: &snap.Pods[j]}, port, string(proto)); o.allow && o.deny {
 								undefinedVerdicts++
 							}
 						}

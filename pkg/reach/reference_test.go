@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/inventory"
+	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/reach"
 )
 
 // refEnd is a pod of the snapshot or an address outside the cluster.
@@ -25,25 +26,45 @@ type refEnd struct {
 	ip  string
 }
 
+// refOptions are the engine's Options as the reference reads them.
+type refOptions struct {
+	ipBlockMatchesPods bool
+	podCIDRs           []string // --pod-cidr
+}
+
+func refOpts(o reach.Options) refOptions {
+	r := refOptions{ipBlockMatchesPods: o.IPBlockMatchesPods}
+	for _, p := range o.PodCIDRs {
+		r.podCIDRs = append(r.podCIDRs, p.String())
+	}
+	return r
+}
+
 type refSide struct {
 	evaluated, isolated, allowed bool
-	isolatedBy                   []string // "ns/name" in snapshot order
-	allowedBy                    []string // "ns/name#rule"
+	// maybe: no rule allows it for sure, but a rule whose address peer
+	// holds part of where a pod without an IP may be would (undefined).
+	maybe      bool
+	isolatedBy []string // "ns/name" in snapshot order
+	allowedBy  []string // "ns/name#rule"
 	// why is one of external, self, hostNetwork, not isolated, allowed,
 	// no rule.
 	why string
 }
 
 type refVerdict struct {
-	allowed         bool
+	allowed bool
+	// undefined: allowed for some address of a pod without an IP, denied
+	// for another (a side maybe, neither denying for sure).
+	undefined       bool
 	egress, ingress refSide
 }
 
-func refEvaluate(snap *inventory.Snapshot, ipBlockMatchesPods bool, src, dst refEnd, port int32, proto string) refVerdict {
+func refEvaluate(snap *inventory.Snapshot, o refOptions, src, dst refEnd, port int32, proto string) refVerdict {
 	self := src.pod != nil && dst.pod != nil && src.pod.Namespace == dst.pod.Namespace && src.pod.Name == dst.pod.Name
 	var v refVerdict
-	v.egress = refSideOf(snap, ipBlockMatchesPods, "Egress", src, dst, dst, self, port, proto)
-	v.ingress = refSideOf(snap, ipBlockMatchesPods, "Ingress", dst, src, dst, self, port, proto)
+	v.egress = refSideOf(snap, o, "Egress", src, dst, dst, self, port, proto)
+	v.ingress = refSideOf(snap, o, "Ingress", dst, src, dst, self, port, proto)
 	// "Traffic to and from the node where a Pod is running is always
 	// allowed": the node is the pod's status.hostIP(s).
 	if src.pod == nil && dst.pod != nil && refOnNode(dst.pod, src.ip) {
@@ -53,13 +74,15 @@ func refEvaluate(snap *inventory.Snapshot, ipBlockMatchesPods bool, src, dst ref
 		v.egress = refSide{allowed: true, why: "to node"}
 	}
 	v.allowed = v.egress.allowed && v.ingress.allowed
+	v.undefined = !v.allowed && (v.egress.maybe || v.ingress.maybe) &&
+		(v.egress.allowed || v.egress.maybe) && (v.ingress.allowed || v.ingress.maybe)
 	return v
 }
 
 // refSideOf: traffic leaving subject (Egress) or reaching it (Ingress) is
 // allowed iff no policy isolates subject in that direction or some rule of
 // such a policy allows it.
-func refSideOf(snap *inventory.Snapshot, ipBlockMatchesPods bool, direction string, subject, other, dst refEnd, self bool, port int32, proto string) refSide {
+func refSideOf(snap *inventory.Snapshot, o refOptions, direction string, subject, other, dst refEnd, self bool, port int32, proto string) refSide {
 	// Addresses, a pod talking to itself and hostNetwork pods are outside
 	// NetworkPolicy's reach.
 	switch {
@@ -71,6 +94,7 @@ func refSideOf(snap *inventory.Snapshot, ipBlockMatchesPods bool, direction stri
 		return refSide{allowed: true, why: "hostNetwork"}
 	}
 	side := refSide{evaluated: true}
+	maybe := false
 	for i := range snap.Policies {
 		np := &snap.Policies[i]
 		if np.Namespace != subject.pod.Namespace || !refSelectorMatches(&np.Spec.PodSelector, subject.pod.Labels) || !refHasType(np, direction) {
@@ -94,8 +118,14 @@ func refSideOf(snap *inventory.Snapshot, ipBlockMatchesPods bool, direction stri
 			}
 		}
 		for ri, r := range rules {
-			if refPeersMatch(snap, ipBlockMatchesPods, np, r.peers, other) && refPortsMatch(r.ports, dst, port, proto) {
+			if !refPortsMatch(r.ports, dst, port, proto) {
+				continue
+			}
+			switch refPeersMatch(snap, o, np, r.peers, other) {
+			case matchYes:
 				side.allowedBy = append(side.allowedBy, name+"#"+strconv.Itoa(ri))
+			case matchMaybe:
+				maybe = true
 			}
 		}
 	}
@@ -105,6 +135,8 @@ func refSideOf(snap *inventory.Snapshot, ipBlockMatchesPods bool, direction stri
 		side.why = "not isolated"
 	case side.allowed:
 		side.why = "allowed"
+	case maybe:
+		side.maybe, side.why = true, "depends"
 	default:
 		side.why = "no rule"
 	}
@@ -124,19 +156,23 @@ func refHasType(np *networkingv1.NetworkPolicy, direction string) bool {
 	return false
 }
 
-func refPeersMatch(snap *inventory.Snapshot, ipBlockMatchesPods bool, np *networkingv1.NetworkPolicy, peers []networkingv1.NetworkPolicyPeer, other refEnd) bool {
+func refPeersMatch(snap *inventory.Snapshot, o refOptions, np *networkingv1.NetworkPolicy, peers []networkingv1.NetworkPolicyPeer, other refEnd) match {
 	if len(peers) == 0 {
-		return true // every source or destination, in or out of the cluster
+		return matchYes // every source or destination, in or out of the cluster
 	}
+	out := matchNo
 	for _, peer := range peers {
-		if refPeerMatches(snap, ipBlockMatchesPods, np, peer, other) {
-			return true
+		switch refPeerMatches(snap, o, np, peer, other) {
+		case matchYes:
+			return matchYes
+		case matchMaybe:
+			out = matchMaybe
 		}
 	}
-	return false
+	return out
 }
 
-func refPeerMatches(snap *inventory.Snapshot, ipBlockMatchesPods bool, np *networkingv1.NetworkPolicy, peer networkingv1.NetworkPolicyPeer, other refEnd) bool {
+func refPeerMatches(snap *inventory.Snapshot, o refOptions, np *networkingv1.NetworkPolicy, peer networkingv1.NetworkPolicyPeer, other refEnd) match {
 	if peer.IPBlock != nil {
 		var ips []string
 		if other.pod == nil {
@@ -144,29 +180,35 @@ func refPeerMatches(snap *inventory.Snapshot, ipBlockMatchesPods bool, np *netwo
 		} else {
 			// hostNetwork pods carry node IPs: ipBlocks see them like any
 			// outside address, whatever the option says about pod IPs.
-			if !ipBlockMatchesPods && !other.pod.Spec.HostNetwork {
-				return false
+			if !o.ipBlockMatchesPods && !other.pod.Spec.HostNetwork {
+				return matchNo
 			}
 			ips = refPodIPs(other.pod)
+			if len(ips) == 0 {
+				return refUnknownIP(snap, o, other.pod, peer.IPBlock.CIDR, peer.IPBlock.Except)
+			}
 		}
 		for _, ip := range ips {
 			if refInBlock(peer.IPBlock, net.ParseIP(ip)) {
-				return true
+				return matchYes
 			}
 		}
-		return false
+		return matchNo
 	}
 	if other.pod == nil || other.pod.Spec.HostNetwork {
-		return false
+		return matchNo
 	}
 	if peer.NamespaceSelector == nil {
 		if other.pod.Namespace != np.Namespace {
-			return false
+			return matchNo
 		}
 	} else if !refSelectorMatches(peer.NamespaceSelector, refNamespaceLabels(snap, other.pod.Namespace)) {
-		return false
+		return matchNo
 	}
-	return peer.PodSelector == nil || refSelectorMatches(peer.PodSelector, other.pod.Labels)
+	if peer.PodSelector == nil || refSelectorMatches(peer.PodSelector, other.pod.Labels) {
+		return matchYes
+	}
+	return matchNo
 }
 
 func refInBlock(b *networkingv1.IPBlock, ip net.IP) bool {

@@ -307,7 +307,7 @@ spec:
 			snap := tierSnapshot(t, pods, tt.manifests)
 			for _, line := range tt.probes {
 				p := parseTierProbe(t, line)
-				got := refTierEvaluate(snap, true, refEndIn(snap, p.from), refEndIn(snap, p.to), p.port, p.proto)
+				got := refTierEvaluate(snap, refOptions{ipBlockMatchesPods: true}, refEndIn(snap, p.from), refEndIn(snap, p.to), p.port, p.proto)
 				if got != p.want {
 					t.Errorf("%s: got %s", line, got)
 				}

@@ -42,6 +42,7 @@ import (
 	"net"
 	"slices"
 	"sort"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -279,8 +280,8 @@ func refAlphaPorts(ports *[]npav1alpha1.AdminNetworkPolicyPort) []refTierPort {
 }
 
 // refTierEvaluate returns the possible outcomes of one connection.
-func refTierEvaluate(snap *inventory.Snapshot, ipBlockMatchesPods bool, src, dst refEnd, port int32, proto string) outcomes {
-	return newRefTierCtx(snap).evaluate(ipBlockMatchesPods, src, dst, port, proto)
+func refTierEvaluate(snap *inventory.Snapshot, o refOptions, src, dst refEnd, port int32, proto string) outcomes {
+	return newRefTierCtx(snap).evaluate(o, src, dst, port, proto)
 }
 
 func newRefTierCtx(snap *inventory.Snapshot) *refTierCtx {
@@ -290,10 +291,10 @@ func newRefTierCtx(snap *inventory.Snapshot) *refTierCtx {
 }
 
 // evaluate is refTierEvaluate on a snapshot read once. Not for concurrent use.
-func (c *refTierCtx) evaluate(ipBlockMatchesPods bool, src, dst refEnd, port int32, proto string) outcomes {
+func (c *refTierCtx) evaluate(o refOptions, src, dst refEnd, port int32, proto string) outcomes {
 	self := src.pod != nil && dst.pod != nil && src.pod.Namespace == dst.pod.Namespace && src.pod.Name == dst.pod.Name
-	eg := refTierSide(c, ipBlockMatchesPods, c.admin, c.baseline, "Egress", src, dst, dst, self, port, proto)
-	in := refTierSide(c, ipBlockMatchesPods, c.admin, c.baseline, "Ingress", dst, src, dst, self, port, proto)
+	eg := refTierSide(c, o, c.admin, c.baseline, "Egress", src, dst, dst, self, port, proto)
+	in := refTierSide(c, o, c.admin, c.baseline, "Ingress", dst, src, dst, self, port, proto)
 	// A pod and its own node always reach each other, whatever any tier
 	// says: the API types say nothing of node-local traffic, and the
 	// NetworkPolicy rule is that the node always may.
@@ -306,13 +307,13 @@ func (c *refTierCtx) evaluate(ipBlockMatchesPods bool, src, dst refEnd, port int
 	return outcomes{allow: eg.allow && in.allow, deny: eg.deny || in.deny}
 }
 
-func refTierSide(snap *refTierCtx, ipBlockMatchesPods bool, admin, baseline []refTierPolicy, direction string, subject, other, dst refEnd, self bool, port int32, proto string) outcomes {
+func refTierSide(snap *refTierCtx, o refOptions, admin, baseline []refTierPolicy, direction string, subject, other, dst refEnd, self bool, port int32, proto string) outcomes {
 	if subject.pod == nil || self || subject.pod.Spec.HostNetwork {
 		return outcomes{allow: true}
 	}
 	var out outcomes
 	var np *refSide // only when the Admin tier leaves the decision
-	for _, a := range refTierOutcomes(snap, admin, direction, subject, other, dst, port, proto).list() {
+	for _, a := range refTierOutcomes(snap, o, admin, direction, subject, other, dst, port, proto).list() {
 		switch a {
 		case refAccept:
 			out.allow = true
@@ -320,15 +321,16 @@ func refTierSide(snap *refTierCtx, ipBlockMatchesPods bool, admin, baseline []re
 			out.deny = true
 		default: // Pass or no match: the NetworkPolicy tier, then Baseline
 			if np == nil {
-				side := refSideOf(snap.Snapshot, ipBlockMatchesPods, direction, subject, other, dst, self, port, proto)
+				side := refSideOf(snap.Snapshot, o, direction, subject, other, dst, self, port, proto)
 				np = &side
 			}
 			if np.isolated {
-				out.allow = out.allow || np.allowed
+				// maybe: a rule may allow it, depending on a pod's IP.
+				out.allow = out.allow || np.allowed || np.maybe
 				out.deny = out.deny || !np.allowed
 				continue
 			}
-			for _, b := range refTierOutcomes(snap, baseline, direction, subject, other, dst, port, proto).list() {
+			for _, b := range refTierOutcomes(snap, o, baseline, direction, subject, other, dst, port, proto).list() {
 				if b == refDeny {
 					out.deny = true
 				} else {
@@ -342,7 +344,7 @@ func refTierSide(snap *refTierCtx, ipBlockMatchesPods bool, admin, baseline []re
 
 // refTierOutcomes returns every action the tier may take: the policies that
 // select subject, by priority, every order of equal priorities tried.
-func refTierOutcomes(snap *refTierCtx, tier []refTierPolicy, direction string, subject, other, dst refEnd, port int32, proto string) actionSet {
+func refTierOutcomes(snap *refTierCtx, o refOptions, tier []refTierPolicy, direction string, subject, other, dst refEnd, port int32, proto string) actionSet {
 	selecting := snap.selecting(tier, subject.pod)
 	// Each policy's own possible results, rules in order.
 	results := make([]actionSet, len(selecting))
@@ -351,7 +353,7 @@ func refTierOutcomes(snap *refTierCtx, tier []refTierPolicy, direction string, s
 		if direction == "Egress" {
 			rules = p.egress
 		}
-		results[i] = refPolicyOutcomes(snap, rules, direction, other, dst, port, proto)
+		results[i] = refPolicyOutcomes(snap, o, rules, direction, other, dst, port, proto)
 	}
 	// Orders: every permutation within each run of equal priorities.
 	var groups [][]int
@@ -422,7 +424,7 @@ func refPermutations(xs []int) [][]int {
 
 // refPolicyOutcomes: the rules of one policy in order; the first match
 // decides.
-func refPolicyOutcomes(snap *refTierCtx, rules []refTierRule, direction string, other, dst refEnd, port int32, proto string) actionSet {
+func refPolicyOutcomes(snap *refTierCtx, o refOptions, rules []refTierRule, direction string, other, dst refEnd, port int32, proto string) actionSet {
 	var out actionSet
 	for i := range rules {
 		r := &rules[i]
@@ -436,7 +438,7 @@ func refPolicyOutcomes(snap *refTierCtx, rules []refTierRule, direction string, 
 		if !refTierPortsMatch(r.ports, dst, port, proto) {
 			continue
 		}
-		yes, maybe := snap.peersMatch(r, other)
+		yes, maybe := snap.peersMatch(o, r, other)
 		if yes {
 			return out.with(r.action)
 		}
@@ -462,16 +464,18 @@ type refPeersKey struct {
 	rule *refTierRule
 	pod  *corev1.Pod
 	ip   string
+	// podCIDRs: what a pod without an IP may be depends on them.
+	podCIDRs string
 }
 
 // peersMatch: some peer of the rule matches other (yes), or may (maybe).
-func (c *refTierCtx) peersMatch(r *refTierRule, other refEnd) (yes, maybe bool) {
-	key := refPeersKey{r, other.pod, other.ip}
+func (c *refTierCtx) peersMatch(o refOptions, r *refTierRule, other refEnd) (yes, maybe bool) {
+	key := refPeersKey{r, other.pod, other.ip, strings.Join(o.podCIDRs, ",")}
 	if got, ok := c.peers[key]; ok {
 		return got[0], got[1]
 	}
 	for _, p := range r.peers {
-		switch refTierPeerMatches(c, p, other) {
+		switch refTierPeerMatches(c, o, p, other) {
 		case matchYes:
 			yes = true
 		case matchMaybe:
@@ -538,7 +542,7 @@ func refSubjectSelects(snap *refTierCtx, s npav1beta1.ClusterNetworkPolicySubjec
 	return false
 }
 
-func refTierPeerMatches(snap *refTierCtx, peer refTierPeer, other refEnd) match {
+func refTierPeerMatches(snap *refTierCtx, o refOptions, peer refTierPeer, other refEnd) match {
 	isPod := other.pod != nil && !other.pod.Spec.HostNetwork
 	var ips []string
 	if other.pod == nil {
@@ -556,6 +560,18 @@ func refTierPeerMatches(snap *refTierCtx, peer refTierPeer, other refEnd) match 
 			return matchYes
 		}
 	case len(peer.networks) > 0:
+		if other.pod != nil && len(ips) == 0 {
+			out := matchNo
+			for _, c := range peer.networks {
+				switch refUnknownIP(snap.Snapshot, o, other.pod, c, nil) {
+				case matchYes:
+					return matchYes
+				case matchMaybe:
+					out = matchMaybe
+				}
+			}
+			return out
+		}
 		for _, c := range peer.networks {
 			_, cidr, err := net.ParseCIDR(c)
 			if err != nil {
@@ -582,6 +598,10 @@ func refTierPeerMatches(snap *refTierCtx, peer refTierPeer, other refEnd) match 
 				continue
 			}
 			for _, a := range n.Status.Addresses {
+				// A hostNetwork pod without an IP may be on any node.
+				if len(ips) == 0 && net.ParseIP(a.Address) != nil {
+					return matchMaybe
+				}
 				na := net.ParseIP(a.Address)
 				for _, ip := range ips {
 					if na != nil && na.Equal(net.ParseIP(ip)) {

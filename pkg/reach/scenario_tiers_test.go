@@ -42,7 +42,7 @@ func TestTierScenarios(t *testing.T) {
 			ref := newRefTierCtx(snap)
 			for _, e := range s.Expectations {
 				want := expectedOutcomes(e)
-				if got := ref.evaluate(opts.IPBlockMatchesPods, refEndIn(snap, e.From), refEndIn(snap, e.To), e.Port, e.Protocol); got != want {
+				if got := ref.evaluate(refOpts(opts), refEndIn(snap, e.From), refEndIn(snap, e.To), e.Port, e.Protocol); got != want {
 					t.Errorf("%s: reference says %s", e, got)
 				}
 				if errors.Is(noEngine, errNoTiers) {

@@ -21,9 +21,11 @@ func (ev *matrixEval) tierRows(d Dir, pols []int, groups tierGroups, subjectName
 	m := ev.m
 	isolated := len(pols) > 0
 	var npRow, npExt []uint32
+	var npMaybe map[int]uint32
 	if isolated {
 		npRow = ev.classRow(d, pols, subjectNamed)
 		npExt = ev.addrRow(d, pols, subjectNamed)
+		npMaybe = ev.classRowMaybe(d, pols, subjectNamed, npRow)
 	}
 	var tierRules []*rule
 	for t := range groups {
@@ -51,10 +53,12 @@ func (ev *matrixEval) tierRows(d Dir, pols []int, groups tierGroups, subjectName
 		return kinds[i]
 	}
 	var key []byte
-	decide := func(matchOf func(r *rule) match, named int, np uint32) tierDecision {
+	// np and npU are the ports the NetworkPolicy tier allows for sure
+	// and may allow (a pod without an IP).
+	decide := func(matchOf func(r *rule) match, named int, np, npU uint32) tierDecision {
 		key = append(key[:0], byte(d))
 		if isolated {
-			key = appendUint32(append(key, 1), np)
+			key = appendUint32(appendUint32(append(key, 1), np), npU)
 		}
 		any := false
 		for _, r := range tierRules {
@@ -68,7 +72,7 @@ func (ev *matrixEval) tierRows(d Dir, pols []int, groups tierGroups, subjectName
 		}
 		if !any {
 			if isolated {
-				return tierDecision{sure: np}
+				return tierDecision{sure: np, undef: npU}
 			}
 			// Nothing of the tiers applies and no NetworkPolicy isolates:
 			// the Baseline tier's end allows all.
@@ -77,8 +81,8 @@ func (ev *matrixEval) tierRows(d Dir, pols []int, groups tierGroups, subjectName
 		if dec, ok := ev.tierMemo[string(key)]; ok {
 			return dec
 		}
-		npSet := ev.tbl.sets[np]
-		cuts = append(cuts[:0], npSet)
+		npSet, npUSet := ev.tbl.sets[np], ev.tbl.sets[npU]
+		cuts = append(cuts[:0], npSet, npUSet)
 		for _, r := range tierRules {
 			if kinds[r.id] != matchNo {
 				cuts = append(cuts, ev.tbl.sets[ports[r.id]])
@@ -88,6 +92,7 @@ func (ev *matrixEval) tierRows(d Dir, pols []int, groups tierGroups, subjectName
 		for _, a := range portAtoms(cuts) {
 			proto, port = a.proto, a.r.From
 			w.npAllows = npSet.Contains(proto, port)
+			w.npMaybe = npUSet.Contains(proto, port)
 			switch w.run() {
 			case canAllow:
 				sure = sure.Union(PortsOf(proto, a.r))
@@ -113,7 +118,11 @@ func (ev *matrixEval) tierRows(d Dir, pols []int, groups tierGroups, subjectName
 		if isolated {
 			np = npRow[c]
 		}
-		dec := decide(func(r *rule) match { return classMatch(r, cl) }, named, np)
+		npU := noPortsID
+		if id, ok := npMaybe[c]; ok {
+			npU = id
+		}
+		dec := decide(func(r *rule) match { return classMatch(r, cl) }, named, np, npU)
 		row[c] = dec.sure
 		if dec.undef != noPortsID {
 			undefRow[c] = dec.undef
@@ -131,7 +140,7 @@ func (ev *matrixEval) tierRows(d Dir, pols []int, groups tierGroups, subjectName
 		if isolated {
 			np = npExt[a]
 		}
-		dec := decide(func(r *rule) match { return addrMatch(r, in) }, named, np)
+		dec := decide(func(r *rule) match { return addrMatch(r, in) }, named, np, noPortsID)
 		ext[a] = dec.sure
 		if dec.undef != noPortsID {
 			extUndef[a] = dec.undef
@@ -228,8 +237,11 @@ func portAtoms(sets []PortSet) []portAtom {
 }
 
 // pairUndef returns the ports whose verdict from class s to class d is
-// undefined: allowed under some outcome of each side, not under all.
-func (ev *matrixEval) pairUndef(s, d int) PortSet {
+// undefined: allowed under some outcome of each side, not under all; those
+// that depend on a pod's IP (a side undefined while its far end is a class
+// of pods without an IP that peers hold only maybe) in dep, the others in
+// undef.
+func (ev *matrixEval) pairUndef(s, d int) (undef, dep PortSet) {
 	outSure, inSure := allPorts, allPorts
 	var outU, inU PortSet
 	if p := ev.profile[egress][s]; p >= 0 {
@@ -245,8 +257,16 @@ func (ev *matrixEval) pairUndef(s, d int) PortSet {
 		}
 	}
 	if outU.IsEmpty() && inU.IsEmpty() {
-		return PortSet{}
+		return PortSet{}, PortSet{}
 	}
 	most := outSure.Union(outU).Intersect(inSure.Union(inU))
-	return most.Subtract(outSure.Intersect(inSure))
+	undef = most.Subtract(outSure.Intersect(inSure))
+	if ev.ci.classes[d].depends {
+		dep = dep.Union(outU)
+	}
+	if ev.ci.classes[s].depends {
+		dep = dep.Union(inU)
+	}
+	dep = dep.Intersect(undef)
+	return undef.Subtract(dep), dep
 }

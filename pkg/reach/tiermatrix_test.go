@@ -17,11 +17,30 @@ func TestTierMatrixMatchesVerdicts(t *testing.T) {
 	if testing.Short() {
 		n = 100
 	}
-	compared, undefined := 0, 0
+	compared, undefined, depends := 0, 0, 0
 	for i := 0; i < n; i++ {
 		seed := *flagSeed + uint64(i)
 		pc := reachtest.GenerateTierCase(reachtest.Seeded(seed))
-		m, err := reach.Build(pc.Snapshot, reach.DefaultOptions())
+		for _, opts := range caseOptions(pc.PodCIDRs) {
+			if !opts.IPBlockMatchesPods {
+				continue
+			}
+			c, u, d := compareTierMatrix(t, seed, pc, opts)
+			compared, undefined, depends = compared+c, undefined+u, depends+d
+		}
+	}
+	t.Logf("%d snapshots with tiers: %d pod-pair verdicts compared with the matrix, %d undefined, %d of them depending on a pod's IP", n, compared, undefined, depends)
+	if undefined == 0 {
+		t.Errorf("no undefined verdict was drawn: the generator no longer exercises Matrix.Undefined")
+	}
+	if depends == 0 {
+		t.Errorf("no verdict depending on a pod's IP was drawn: the generator no longer exercises Matrix.Depends")
+	}
+}
+
+func compareTierMatrix(t *testing.T, seed uint64, pc reachtest.Case, opts reach.Options) (compared, undefined, depends int) {
+	{
+		m, err := reach.Build(pc.Snapshot, opts)
 		if err != nil {
 			t.Fatalf("seed %d: %v", seed, err)
 		}
@@ -31,12 +50,15 @@ func TestTierMatrixMatchesVerdicts(t *testing.T) {
 			index[node.Namespace+"/"+node.Name] = k
 		}
 		type pair struct{ a, b int }
-		edges, undef := map[pair]reach.PortSet{}, map[pair]reach.PortSet{}
+		edges, undef, dep := map[pair]reach.PortSet{}, map[pair]reach.PortSet{}, map[pair]reach.PortSet{}
 		for _, e := range mx.Edges {
 			edges[pair{e.From, e.To}] = e.Ports
 		}
 		for _, e := range mx.Undefined {
 			undef[pair{e.From, e.To}] = e.Ports
+		}
+		for _, e := range mx.Depends {
+			dep[pair{e.From, e.To}] = e.Ports
 		}
 		pods := pc.Snapshot.Pods
 		for a := range pods {
@@ -51,19 +73,20 @@ func TestTierMatrixMatchesVerdicts(t *testing.T) {
 					if v.Undefined {
 						undefined++
 					}
+					if v.Depends {
+						depends++
+					}
 					inEdge := edges[k].Contains(p.proto, p.port)
 					inUndef := undef[k].Contains(p.proto, p.port)
-					if inEdge != v.Allowed || inUndef != v.Undefined {
-						t.Fatalf("seed %d: %s/%s -> %s/%s %d/%s: verdict allowed=%v undefined=%v, matrix edge=%v undefined=%v\nreproduce with -seed %d",
-							seed, pods[a].Namespace, pods[a].Name, pods[b].Namespace, pods[b].Name, p.port, p.proto,
-							v.Allowed, v.Undefined, inEdge, inUndef, seed)
+					inDep := dep[k].Contains(p.proto, p.port)
+					if inEdge != v.Allowed || inUndef != (v.Undefined && !v.Depends) || inDep != v.Depends {
+						t.Fatalf("seed %d (PodCIDRs %v): %s/%s -> %s/%s %d/%s: verdict allowed=%v undefined=%v depends=%v, matrix edge=%v undefined=%v depends=%v\nreproduce with -seed %d",
+							seed, opts.PodCIDRs, pods[a].Namespace, pods[a].Name, pods[b].Namespace, pods[b].Name, p.port, p.proto,
+							v.Allowed, v.Undefined, v.Depends, inEdge, inUndef, inDep, seed)
 					}
 				}
 			}
 		}
 	}
-	t.Logf("%d snapshots with tiers: %d pod-pair verdicts compared with the matrix, %d undefined", n, compared, undefined)
-	if undefined == 0 {
-		t.Errorf("no undefined verdict was drawn: the generator no longer exercises Matrix.Undefined")
-	}
+	return compared, undefined, depends
 }

@@ -114,6 +114,9 @@ type tierWalk struct {
 	// npIsolated and npAllows give the NetworkPolicy tier's answer.
 	npIsolated bool
 	npAllows   bool
+	// npMaybe: the NetworkPolicy tier may allow or deny (a rule matches a
+	// pod without an IP only maybe).
+	npMaybe bool
 	// trace collects the chain when non-nil.
 	trace *[]TierStep
 	// describe fills Peer and Port of a step for a matching rule.
@@ -151,6 +154,10 @@ func (w *tierWalk) tier(t, g int) outcomes {
 			if w.npAllows {
 				w.step(TierStep{Tier: TierNetworkPolicy, Result: "isolated; allowed by a NetworkPolicy rule"})
 				return canAllow
+			}
+			if w.npMaybe {
+				w.step(TierStep{Tier: TierNetworkPolicy, Result: "isolated; a NetworkPolicy rule may allow it: depends on a pod's IP"})
+				return canAllow | canDeny
 			}
 			w.step(TierStep{Tier: TierNetworkPolicy, Result: "isolated; no NetworkPolicy rule allows it: denied"})
 			return canDeny
@@ -304,7 +311,7 @@ func (w *tierWalk) group(pols []int) (effect, []polRule) {
 func (m *Model) tierDirection(d Dir, groups tierGroups, other, dst party, port int32, proto Protocol, np Direction) Direction {
 	out := np
 	var steps []TierStep
-	w := &tierWalk{m: m, groups: groups, dir: d, npIsolated: np.Isolated, npAllows: np.Allowed, trace: &steps}
+	w := &tierWalk{m: m, groups: groups, dir: d, npIsolated: np.Isolated, npAllows: np.Allowed, npMaybe: np.Undefined, trace: &steps}
 	w.ruleMatch = func(pol *policy, r *rule) match {
 		if _, ok := r.matchingPorts(dst, port, proto); !ok {
 			return matchNo
@@ -319,9 +326,9 @@ func (m *Model) tierDirection(d Dir, groups tierGroups, other, dst party, port i
 	out.Tiers = steps
 	switch res {
 	case canAllow:
-		out.Allowed = true
+		out.Allowed, out.Undefined = true, false
 	case canDeny:
-		out.Allowed = false
+		out.Allowed, out.Undefined = false, false
 	default:
 		out.Allowed, out.Undefined = false, true
 	}

@@ -49,6 +49,10 @@ type Verdict struct {
 	// Undefined says the verdict may go either way (see
 	// Direction.Undefined); Allowed is false then.
 	Undefined bool `json:"undefined,omitempty"`
+	// Depends says the verdict is undefined because a side turns on the
+	// address of a pod without an IP (Direction.Depends): neither allowed
+	// nor denied until the pod has one. Undefined is set too.
+	Depends bool `json:"depends,omitempty"`
 	// Egress is the source side, Ingress the destination side.
 	Egress  Direction `json:"egress"`
 	Ingress Direction `json:"ingress"`
@@ -70,6 +74,10 @@ type Direction struct {
 	// priority in one tier disagree, or a peer outside the model may match.
 	// Allowed is false then.
 	Undefined bool `json:"undefined,omitempty"`
+	// Depends says Undefined comes (at least in part) from the far end
+	// being a pod without an IP that an address peer contains only in
+	// part; Reason then starts with ReasonDepends and names both.
+	Depends bool `json:"depends,omitempty"`
 	// AllowedBy lists every rule that allows the traffic, sorted by policy
 	// then rule: policies are additive, so all of them would have to go.
 	AllowedBy []RuleMatch `json:"allowedBy,omitempty"`
@@ -94,6 +102,10 @@ const (
 	ReasonFromNode  = "node-local: traffic from the pod's own node is always allowed"
 	ReasonToNode    = "node-local: traffic to the pod's own node is always allowed"
 	ReasonUndefined = "undefined: the outcome depends on the implementation or on what the model cannot see"
+	// ReasonDepends starts the reason of a direction whose outcome turns
+	// on the address of a pod without an IP (podnet.go); the rest names
+	// the pod and the address peer.
+	ReasonDepends = "depends on a pod's IP"
 )
 
 // RuleMatch is one rule allowing a connection.
@@ -152,6 +164,7 @@ func (m *Model) Verdict(src, dst Endpoint, port int32, proto Protocol) Verdict {
 	// Either side undefined and the other not denying: either outcome.
 	v.Undefined = !v.Allowed && (v.Egress.Undefined || v.Ingress.Undefined) &&
 		(v.Egress.Allowed || v.Egress.Undefined) && (v.Ingress.Allowed || v.Ingress.Undefined)
+	v.Depends = v.Undefined && (v.Egress.Depends || v.Ingress.Depends)
 	return v
 }
 
@@ -176,8 +189,12 @@ func (m *Model) direction(d Dir, subject, other, dst party, self bool, port int3
 	out = m.npDirection(d, out, subject, other, dst, port, proto)
 	if tiers := m.tierSubjects(subject.pod); len(tiers) > 0 {
 		if g := m.tierGroupsOf(tiers, d); !g.empty() {
-			return m.tierDirection(d, g, other, dst, port, proto, out)
+			out = m.tierDirection(d, g, other, dst, port, proto, out)
 		}
+	}
+	if out.Undefined && m.uncertainPod(other.pod) {
+		out.Depends = true
+		out.Reason = m.dependsReason(d, subject.pod, other.pod)
 	}
 	return out
 }
@@ -185,6 +202,7 @@ func (m *Model) direction(d Dir, subject, other, dst party, self bool, port int3
 // npDirection is the NetworkPolicy tier's answer for one side.
 func (m *Model) npDirection(d Dir, out Direction, subject, other, dst party, port int32, proto Protocol) Direction {
 	out.Allowed = false
+	maybe := false
 	for _, pi := range m.byNamespace[subject.pod.ns] {
 		pol := &m.policies[pi]
 		if !pol.isolates[d] || !m.selects(pol, subject.pod) {
@@ -194,14 +212,21 @@ func (m *Model) npDirection(d Dir, out Direction, subject, other, dst party, por
 		out.IsolatedBy = append(out.IsolatedBy, pol.ref)
 		for ri := range pol.rules[d] {
 			r := &pol.rules[d][ri]
-			peerText, ok := m.matchingPeers(pol, r, other)
-			if !ok {
+			mk := m.ruleMatchParty(pol, r, other)
+			if mk == matchNo {
 				continue
 			}
 			portText, ok := r.matchingPorts(dst, port, proto)
 			if !ok {
 				continue
 			}
+			if mk == matchMaybe {
+				// The far end is a pod without an IP that the rule's
+				// address peers contain only in part.
+				maybe = true
+				continue
+			}
+			peerText, _ := m.matchingPeers(pol, r, other)
 			out.AllowedBy = append(out.AllowedBy, RuleMatch{Policy: pol.ref, Rule: r.index, Peer: peerText, Port: portText})
 		}
 	}
@@ -218,6 +243,8 @@ func (m *Model) npDirection(d Dir, out Direction, subject, other, dst party, por
 		out.Allowed, out.Reason = true, ReasonNotIsolated
 	case len(out.AllowedBy) > 0:
 		out.Allowed, out.Reason = true, ReasonAllowed
+	case maybe:
+		out.Undefined, out.Reason = true, ReasonUndefined
 	default:
 		out.Reason = ReasonNoRule
 	}
@@ -235,7 +262,11 @@ func (m *Model) matchingPeers(pol *policy, r *rule, other party) (string, bool) 
 		case matchYes:
 			texts = append(texts, r.peers[i].text)
 		case matchMaybe:
-			texts = append(texts, r.peers[i].text+" (may match: "+r.peers[i].outside+")")
+			why := r.peers[i].outside
+			if why == "" {
+				why = "the pod has no IP yet"
+			}
+			texts = append(texts, r.peers[i].text+" (may match: "+why+")")
 		}
 	}
 	return strings.Join(texts, "; "), len(texts) > 0
@@ -272,6 +303,9 @@ func (m *Model) peerMatch(pol *policy, pr *peer, other party) match {
 	}
 	if !pr.seesPods && !m.ipBlockSeesPod(other.pod) {
 		return matchNo
+	}
+	if len(other.pod.ips) == 0 {
+		return m.unknownRel(pr.block, other.pod.hostNetwork)
 	}
 	// A dual-stack pod is matched if any of its addresses is inside.
 	for _, ip := range other.pod.ips {

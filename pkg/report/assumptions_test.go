@@ -112,7 +112,7 @@ func TestAssumptionsInEveryFormat(t *testing.T) {
 	for _, a := range doc.Assumptions {
 		ids = append(ids, a.ID)
 	}
-	if strings.Join(ids, " ") != "template-pods synthesised-namespaces outside-model-policies ipblock-matches-pods" ||
+	if strings.Join(ids, " ") != "template-pods synthesised-namespaces outside-model-policies ipblock-matches-pods pod-network" ||
 		!doc.Assumptions[2].LeftOut || len(doc.OutsidePolicies) != 2 {
 		t.Errorf("JSON assumptions %+v, outsidePolicies %+v", doc.Assumptions, doc.OutsidePolicies)
 	}
@@ -165,7 +165,7 @@ func TestSARIFRunsNameTheirContext(t *testing.T) {
 	}
 	prod, staging := log.Runs[0], log.Runs[1]
 	if prod.AutomationDetails.ID != "kubectl-netaudit/prod/" || prod.Properties.Context != "prod" || len(prod.Invocations) != 0 ||
-		len(prod.Results) == 0 || len(prod.Properties.Assumptions) != 4 {
+		len(prod.Results) == 0 || len(prod.Properties.Assumptions) != 5 {
 		t.Errorf("prod run: automationDetails %+v, invocations %+v, %d results, properties %+v", prod.AutomationDetails, prod.Invocations, len(prod.Results), prod.Properties)
 	}
 	if staging.AutomationDetails.ID != "kubectl-netaudit/staging/" || staging.Properties.Context != "staging" ||

@@ -28,6 +28,9 @@ type Explanation struct {
 	// cluster-wide policies of equal priority disagree, or a peer outside
 	// the model may match.
 	UndefinedPairs int `json:"undefinedPairs,omitempty"`
+	// DependsPairs counts, among them, the pairs whose verdict depends on
+	// the IP of a pod that has none yet (reach.Verdict.Depends).
+	DependsPairs int `json:"dependsPairs,omitempty"`
 	// Verdicts holds one verdict per pod pair, with the reasons.
 	Verdicts []reach.Verdict `json:"verdicts"`
 	// Assumptions are what the verdicts assumed and left out.
@@ -65,6 +68,9 @@ func Explain(snap *inventory.Snapshot, model *reach.Model, from, to inventory.Ta
 		if v.Undefined {
 			e.UndefinedPairs++
 		}
+		if v.Depends {
+			e.DependsPairs++
+		}
 	}
 	e.Allowed = e.Pairs > 0 && e.AllowedPairs == e.Pairs
 	return e
@@ -88,22 +94,27 @@ func PrintExplanation(w io.Writer, e *Explanation) error {
 	switch {
 	case e.Allowed:
 		head = "ALLOWED"
-	case e.UndefinedPairs == e.Pairs && e.Pairs > 0:
+	case e.DependsPairs == e.Pairs && e.Pairs > 0:
+		head = "DEPENDS (allowed or denied, depending on the IP a pod without one gets)"
+	case e.UndefinedPairs == e.Pairs && e.DependsPairs == 0 && e.Pairs > 0:
 		head = "UNDEFINED (allowed or denied, depending on the implementation or on what the model cannot see)"
 	case e.Partial() || e.UndefinedPairs > 0:
 		head = fmt.Sprintf("PARTIAL (%d of %d pod pairs allowed", e.AllowedPairs, e.Pairs)
-		if e.UndefinedPairs > 0 {
-			head += fmt.Sprintf(", %d undefined", e.UndefinedPairs)
+		if n := e.UndefinedPairs - e.DependsPairs; n > 0 {
+			head += fmt.Sprintf(", %d undefined", n)
+		}
+		if e.DependsPairs > 0 {
+			head += fmt.Sprintf(", %d depending on a pod's IP", e.DependsPairs)
 		}
 		head += ")"
 	}
 	fmt.Fprintf(w, "%s: %s -> %s on %d/%s\n", head, e.From, e.To, e.Port, e.Protocol)
 	// Group pairs with the same reasons so a 10x10 workload pair stays readable.
 	type group struct {
-		text      string
-		allowed   bool
-		undefined bool
-		pairs     []string
+		text               string
+		allowed, undefined bool
+		depends            bool
+		pairs              []string
 	}
 	var groups []*group
 	index := map[string]*group{}
@@ -115,7 +126,7 @@ func PrintExplanation(w io.Writer, e *Explanation) error {
 		}
 		g := index[key]
 		if g == nil {
-			g = &group{text: text, allowed: v.Allowed, undefined: v.Undefined}
+			g = &group{text: text, allowed: v.Allowed, undefined: v.Undefined, depends: v.Depends}
 			index[key] = g
 			groups = append(groups, g)
 		}
@@ -123,7 +134,7 @@ func PrintExplanation(w io.Writer, e *Explanation) error {
 	}
 	for _, g := range groups {
 		if len(e.Verdicts) > 1 {
-			fmt.Fprintf(w, "\n%s", pairsLine(g.allowed, g.undefined, g.pairs))
+			fmt.Fprintf(w, "\n%s", pairsLine(g.allowed, g.undefined, g.depends, g.pairs))
 		}
 		fmt.Fprint(w, g.text)
 	}
@@ -131,12 +142,15 @@ func PrintExplanation(w io.Writer, e *Explanation) error {
 	return nil
 }
 
-func pairsLine(allowed, undefined bool, pairs []string) string {
+func pairsLine(allowed, undefined, depends bool, pairs []string) string {
 	const show = 3
 	verdict := "DENIED"
-	if allowed {
+	switch {
+	case allowed:
 		verdict = "ALLOWED"
-	} else if undefined {
+	case depends:
+		verdict = "DEPENDS"
+	case undefined:
 		verdict = "UNDEFINED"
 	}
 	if len(pairs) <= show {
@@ -170,7 +184,10 @@ func directionText(d reach.Direction, peerWord string) string {
 			steps = append(steps, text)
 		}
 		out := strings.Join(steps, " -> ")
-		if d.Undefined {
+		switch {
+		case d.Depends:
+			out = dependsText(d) + ": " + out
+		case d.Undefined:
 			out = "UNDEFINED: " + out
 		}
 		return out
@@ -178,7 +195,18 @@ func directionText(d reach.Direction, peerWord string) string {
 	if !d.Evaluated || !d.Isolated {
 		return d.Reason
 	}
+	if d.Depends {
+		// No rule allows it for sure; one would for some of the addresses
+		// the pod may get.
+		return strings.TrimSuffix(npText(d, peerWord), "; no rule allows it") + "; no rule allows it for sure; " + dependsText(d)
+	}
 	return npText(d, peerWord)
+}
+
+// dependsText renders the reason of a side that depends on a pod's IP,
+// e.g. "DEPENDS on a pod's IP: x/a has no IP, and ipBlock ...".
+func dependsText(d reach.Direction) string {
+	return "DEPENDS on a pod's IP (" + strings.TrimPrefix(d.Reason, reach.ReasonDepends+": ") + ")"
 }
 
 // npText renders what NetworkPolicy says of an isolated side.

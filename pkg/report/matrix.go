@@ -31,6 +31,11 @@ type ReachabilityMatrix struct {
 	// (cluster-wide policies of equal priority disagree, or a peer outside
 	// the model may match); they are not in Pairs.
 	Undefined []MatrixPair `json:"undefined,omitempty"`
+	// Depends lists the pairs and ports whose verdict depends on the IP of
+	// a pod that has none yet (a template or pending pod, and an ipBlock
+	// holding part of the pod network); they are in neither Pairs nor
+	// Undefined.
+	Depends []MatrixPair `json:"depends,omitempty"`
 	// External lists, per source, the address ranges outside the snapshot's
 	// pods it may send to (egress) and be reached from (ingress).
 	External []MatrixExternal `json:"external"`
@@ -206,6 +211,11 @@ func newMatrixHead(snap *inventory.Snapshot, m *reach.Matrix, f MatrixFilter) (*
 	for _, e := range m.Undefined {
 		if pass(e) {
 			doc.Undefined = append(doc.Undefined, MatrixPair{From: ids[e.From], To: ids[e.To], Ports: e.Ports})
+		}
+	}
+	for _, e := range m.Depends {
+		if pass(e) {
+			doc.Depends = append(doc.Depends, MatrixPair{From: ids[e.From], To: ids[e.To], Ports: e.Ports})
 		}
 	}
 	return doc, ids, pass

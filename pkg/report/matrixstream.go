@@ -109,6 +109,16 @@ func PrintMatrixTable(w io.Writer, doc *ReachabilityMatrix, wide, noHeaders bool
 			return err
 		}
 	}
+	dep := &Table{NoHeaders: noHeaders, Headers: []string{"SOURCE", "DESTINATION", "DEPENDS-PORTS"}}
+	for _, p := range doc.Depends {
+		dep.Rows = append(dep.Rows, []string{p.From, p.To, shorten(p.Ports.String(), wide)})
+	}
+	if len(dep.Rows) > 0 {
+		fmt.Fprintln(bw, "\nDepends: allowed or denied depending on the IP a pod without one gets (an ipBlock holds part of the pod network):")
+		if err := dep.Render(bw); err != nil {
+			return err
+		}
+	}
 	if doc.GroupBy != "" {
 		fmt.Fprintf(bw, "\n%d %ss of %d %ss, %d pods in %d classes: %d class pairs evaluated for %d pod pairs.\n",
 			len(doc.Nodes), doc.GroupBy, doc.grouped, doc.Level, doc.Stats.Pods, doc.Stats.Classes, doc.Stats.ClassPairs, doc.Stats.PodPairs)

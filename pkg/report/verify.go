@@ -30,6 +30,11 @@ type Expectation struct {
 	// match); allowed may then be omitted. An undefined verdict fails every
 	// expectation that does not say so.
 	Undefined bool `json:"undefined,omitempty"`
+	// Depends says the verdict is expected to depend on the IP of a pod
+	// that has none yet (a template or pending pod, and an ipBlock holding
+	// part of the pod network); allowed may then be omitted. Such a verdict
+	// fails every expectation that does not say so.
+	Depends bool `json:"depends,omitempty"`
 }
 
 // VerifyReport is the document `kubectl netaudit verify -o json` writes.
@@ -57,9 +62,12 @@ type VerifyResult struct {
 	// allowed: that fails both "allowed: true" and "allowed: false".
 	Partial bool `json:"partial,omitempty"`
 	// Undefined is set when some pod pair's verdict may go either way.
-	Undefined bool   `json:"undefined,omitempty"`
-	Pass      bool   `json:"pass"`
-	Result    string `json:"result"` // PASS or FAIL
+	Undefined bool `json:"undefined,omitempty"`
+	// Depends is set when some pod pair's verdict depends on the IP of a
+	// pod that has none (Undefined is set too).
+	Depends bool   `json:"depends,omitempty"`
+	Pass    bool   `json:"pass"`
+	Result  string `json:"result"` // PASS or FAIL
 	// Reason is the explanation of the first pod pair that disagrees with
 	// the expectation, or of the first pair when all agree.
 	Reason string `json:"reason"`
@@ -74,11 +82,22 @@ func NewVerifyResult(e *Explanation, expected bool) VerifyResult {
 // say the verdict is undefined: then it passes only if every pod pair's
 // verdict is.
 func NewVerifyResultUndefined(e *Explanation, expected, undefined bool) VerifyResult {
+	return NewVerifyResultExpect(e, expected, undefined, false)
+}
+
+// NewVerifyResultExpect compares an expectation that may say the verdict is
+// undefined (it passes if every pod pair's verdict is, none of them because
+// of a pod's unknown IP) or depends on a pod's IP (it passes if every pod
+// pair's verdict does); otherwise an undefined or depends verdict fails.
+func NewVerifyResultExpect(e *Explanation, expected, undefined, depends bool) VerifyResult {
 	r := VerifyResult{From: e.From, To: e.To, Port: e.Port, Protocol: e.Protocol, Expected: expected, Actual: e.Allowed, Partial: e.Partial(),
-		Undefined: e.UndefinedPairs > 0}
-	if undefined {
-		r.Pass = e.Pairs > 0 && e.UndefinedPairs == e.Pairs
-	} else {
+		Undefined: e.UndefinedPairs > 0, Depends: e.DependsPairs > 0}
+	switch {
+	case depends:
+		r.Pass = e.Pairs > 0 && e.DependsPairs == e.Pairs
+	case undefined:
+		r.Pass = e.Pairs > 0 && e.UndefinedPairs == e.Pairs && e.DependsPairs == 0
+	default:
 		r.Pass = !r.Partial && !r.Undefined && r.Actual == expected
 	}
 	r.Result = "FAIL"
@@ -109,6 +128,9 @@ func PrintVerifyTable(w io.Writer, r *VerifyReport, wide, noHeaders bool) error 
 		}
 		if res.Undefined {
 			actual = "undefined"
+		}
+		if res.Depends {
+			actual = "depends"
 		}
 		row := []string{res.Result, res.From, res.To, strconv.Itoa(int(res.Port)) + "/" + string(res.Protocol), allowedWord(res.Expected), actual}
 		if wide {

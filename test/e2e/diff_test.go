@@ -108,6 +108,9 @@ func TestDiffLiveAndFiles(t *testing.T) {
 		"closed closed kube-system/deployment/coredns -> legacy/deployment/billing all",
 		"closed closed 0.0.0.0/0, ::/0 -> legacy/deployment/billing all",
 		"closed closed legacy/deployment/billing -> 0.0.0.0/0, ::/0 all",
+		// shop/web admits 0.0.0.0/0, which holds billing's pod wherever
+		// it lands: legacy's default deny closes that.
+		"closed closed legacy/deployment/billing -> shop/deployment/web TCP:8080",
 	}
 	// Other tests' namespaces are in the cluster too: billing, isolated
 	// now, is cut off from them; everything else is among the demo's.

@@ -265,3 +265,68 @@ spec: {podSelector: {}, policyTypes: [Ingress, Egress]}
 		}
 	}
 }
+
+// TestExplainDepends: a pending pod (no IP) facing an ipBlock that holds
+// part of the pod network gets DEPENDS, not DENIED, live and from files;
+// --pod-cidr settles it; the matrix lists the ports apart.
+func TestExplainDepends(t *testing.T) {
+	manifest := writeFile(t, "depends.yaml", `apiVersion: v1
+kind: Namespace
+metadata: {name: depends}
+---
+apiVersion: v1
+kind: Pod
+metadata: {namespace: depends, name: pending, labels: {app: batch}}
+spec: {containers: [{name: main, image: registry.k8s.io/pause:3.10}]}
+status: {phase: Pending}
+---
+apiVersion: v1
+kind: Pod
+metadata: {namespace: depends, name: db, labels: {app: db}}
+spec: {containers: [{name: main, image: registry.k8s.io/pause:3.10}]}
+status: {podIP: 10.244.3.4}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {namespace: depends, name: db}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  ingress: [{from: [{ipBlock: {cidr: 10.244.64.0/18}}], ports: [{port: 5432}]}]
+`)
+	applyManifests(t, manifest)
+	for _, src := range [][]string{{"-n", "depends"}, {"-f", manifest}} {
+		args := append([]string{"explain", "--from", "depends/pending", "--to", "depends/db", "--port", "5432"}, src...)
+		var e report.Explanation
+		if err := json.Unmarshal([]byte(netaudit(t, 0, append(args, "-o", "json")...).stdout), &e); err != nil {
+			t.Fatal(err)
+		}
+		if e.Allowed || e.DependsPairs != 1 || len(e.Verdicts) != 1 || !e.Verdicts[0].Depends {
+			t.Errorf("%v: allowed=%v dependsPairs=%d, want a verdict that depends", src, e.Allowed, e.DependsPairs)
+		}
+		text := netaudit(t, 0, args...).stdout
+		for _, want := range []string{"DEPENDS", "depends/pending has no IP, and ipBlock 10.244.64.0/18 (depends/db spec.ingress[0]) holds only part of the pod network 10.244.0.0/16",
+			"Assumed: 1 pod without an IP is placed in the pod network 10.244.0.0/16, inferred from the pods' IPs"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("%v: explanation lacks %q:\n%s", src, want, text)
+			}
+		}
+		if text := netaudit(t, 0, append(args, "--pod-cidr", "10.244.64.0/24")...).stdout; !strings.HasPrefix(text, "ALLOWED") {
+			t.Errorf("%v --pod-cidr inside the ipBlock: want ALLOWED:\n%s", src, text)
+		}
+		var mx report.ReachabilityMatrix
+		if err := json.Unmarshal([]byte(netaudit(t, 0, append([]string{"matrix", "--pods", "-o", "json"}, src...)...).stdout), &mx); err != nil {
+			t.Fatal(err)
+		}
+		if len(mx.Depends) != 1 || mx.Depends[0].From != "depends/pending" || mx.Depends[0].To != "depends/db" {
+			t.Errorf("%v: matrix depends %+v, want depends/pending -> depends/db", src, mx.Depends)
+		}
+		audit := decodeAudit(t, netaudit(t, 0, append([]string{"-o", "json"}, src...)...).stdout)
+		var keys []string
+		for _, f := range audit.Findings {
+			keys = append(keys, f.CheckID+" "+f.Objects[0].String())
+		}
+		if !contains(keys, "NA061 depends/pod/pending") {
+			t.Errorf("%v: the audit does not name the pod whose verdicts depend on its IP: %q", src, keys)
+		}
+	}
+}

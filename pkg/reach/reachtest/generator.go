@@ -84,6 +84,10 @@ var (
 	// pod IPs: an IP endpoint is outside the model even then.
 	genExternalV4 = []string{"10.0.0.1", "10.0.0.3", "10.0.1.5", "10.0.0.201", "10.1.2.3", "192.168.0.10", "8.8.8.8", "172.20.0.1"}
 	genExternalV6 = []string{"fd00::3", "fd00:0:0:1::5", "fd00::1:7", "fd00:1::1", "2001:db8::1", "2606:4700::1"}
+	// genPodCIDRs are pod networks that contain, miss and cut through
+	// genCIDRs and genExcepts.
+	genPodCIDRs = []string{"10.0.0.0/16", "10.0.0.0/24", "10.0.1.0/24", "10.0.0.0/8", "192.168.0.0/16", "10.0.0.0/30",
+		"172.16.0.0/12", "fd00::/64", "fd00::/48", "fd00::1:0/112", "2001:db8::/32"}
 	// genNode are the nodes' addresses (status.hostIPs), most of them
 	// probed as outside addresses too.
 	genNodeV4 = []string{"10.0.0.3", "192.168.0.10", "172.20.0.1", "172.20.0.2"}
@@ -94,6 +98,9 @@ var (
 type Case struct {
 	Snapshot *inventory.Snapshot
 	External []string
+	// PodCIDRs, when set, is a pod network to check with as well
+	// (--pod-cidr): where pods without an IP are.
+	PodCIDRs []string
 }
 
 // GenerateCase draws a snapshot and a few outside addresses, some of them
@@ -106,6 +113,9 @@ func GenerateCase(c Chooser) Case {
 	}
 	slices.Sort(pc.External)
 	pc.External = slices.Compact(pc.External)
+	for i, n := 0, g.c.IntN(3); i < n; i++ {
+		pc.PodCIDRs = append(pc.PodCIDRs, pick(g, genPodCIDRs...))
+	}
 	return pc
 }
 

@@ -74,6 +74,10 @@ func GenerateTierCase(c Chooser) Case {
 			if g.chance(1, 3) {
 				node.Status.Addresses = append(node.Status.Addresses, corev1.NodeAddress{Type: corev1.NodeHostName, Address: node.Name})
 			}
+			if g.chance(1, 2) {
+				node.Spec.PodCIDRs = []string{pick(g, genPodCIDRs...)}
+				node.Spec.PodCIDR = node.Spec.PodCIDRs[0]
+			}
 			s.Nodes = append(s.Nodes, node)
 		}
 	}
