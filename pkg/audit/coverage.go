@@ -1,6 +1,10 @@
 package audit
 
-import "sort"
+import (
+	"sort"
+
+	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/inventory"
+)
 
 // Coverage says how much of the cluster the policies isolate.
 type Coverage struct {
@@ -72,17 +76,19 @@ func coverage(in *Input) Coverage {
 	if withPods < 2 {
 		c.Cluster.NamespacePairs = 0
 	}
-	inScope := map[string]bool{}
+	// A workload is reached from outside when one of its pods' classes is.
 	for _, ns := range f.namespaces {
-		inScope[ns] = true
-	}
-	for i, n := range f.matrix.Nodes {
-		if !inScope[n.Namespace] {
-			continue
+		outside := map[inventory.Workload]bool{}
+		for _, p := range f.podsByNS[ns] {
+			w := inventory.WorkloadOf(p)
+			c, ok := f.podClass[podKey(p)]
+			outside[w] = outside[w] || (ok && f.reach.ClassFromOutside[c])
 		}
-		c.Cluster.Workloads++
-		if len(f.matrix.External[i].Ingress) > 0 {
-			c.Cluster.WorkloadsReachableFromOutside++
+		c.Cluster.Workloads += len(outside)
+		for _, o := range outside {
+			if o {
+				c.Cluster.WorkloadsReachableFromOutside++
+			}
 		}
 	}
 	sort.Slice(c.Namespaces, func(i, j int) bool { return c.Namespaces[i].Name < c.Namespaces[j].Name })

@@ -23,15 +23,16 @@ type facts struct {
 	selected map[reach.PolicyRef][]*corev1.Pod
 	// query answers per-rule questions; classes are the pods every policy
 	// treats alike, podClass maps "ns/pod" to its class.
-	query      *reach.Query
-	classes    []reach.PodClass
-	podClass   map[string]int
-	matrix     *reach.Matrix
+	query    *reach.Query
+	classes  []reach.PodClass
+	podClass map[string]int
+	// reach says which namespaces reach which, and which classes are
+	// reached from outside (see exposure).
+	reach      *reach.Exposure
 	redundancy reach.Redundancy
 	namespaces []string // sorted, in scope
 	scope      map[string]bool
 	labels     *labelIndex
-	exposures  map[string]*exposure // see exposure
 	// tierDeny[d][class] names the cluster-wide policies selecting the
 	// class with a Deny rule in direction d ("Baseline tier: banp/x").
 	tierDeny [2][][]string
@@ -133,7 +134,7 @@ func gatherFacts(in *Input) *facts {
 	for _, ns := range f.namespaces {
 		f.scope[ns] = true
 	}
-	f.matrix = in.Model.Matrix(reach.ByWorkload)
+	f.reach = in.Model.Exposure()
 	f.redundancy = in.Model.Redundancy()
 	return f
 }

@@ -97,7 +97,8 @@ type Edge struct {
 }
 
 // ExternalAccess is what a node exchanges with addresses that are not pods
-// of the snapshot.
+// of the snapshot, by its policies: traffic between a pod and its own node,
+// always allowed (Verdict says so), is not part of it.
 type ExternalAccess struct {
 	// Egress: ports the node's pods may reach on those addresses.
 	Egress []CIDRPorts `json:"egress"`
@@ -320,13 +321,16 @@ type matrixEval struct {
 	// (nil: not yet known), so rows visit only the classes a rule allows.
 	ruleClasses [][]int32
 	ruleKnown   []bool
+	// tierMemo memoises tierRows' decisions by their input (see tierRows).
+	tierMemo map[string]tierDecision
 	// classPairs counts the class pairs computed, for Stats.
 	classPairs int
 }
 
 func newMatrixEval(m *Model, ci *classIndex) *matrixEval {
 	ev := &matrixEval{m: m, ci: ci, tbl: newPortSetTable(), rulePorts: map[[2]int]uint32{},
-		staticPorts: make([]uint32, m.ruleCount), ruleClasses: make([][]int32, m.ruleCount), ruleKnown: make([]bool, m.ruleCount)}
+		staticPorts: make([]uint32, m.ruleCount), ruleClasses: make([][]int32, m.ruleCount), ruleKnown: make([]bool, m.ruleCount),
+		tierMemo: map[string]tierDecision{}}
 	for _, d := range []Dir{ingress, egress} {
 		ev.profile[d] = make([]int, len(ci.classes))
 		byKey := map[string]int{}

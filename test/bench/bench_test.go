@@ -266,3 +266,22 @@ func BenchmarkEngineScaling(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAuditBarePods is BenchmarkAudit on 10,000 pods without owners in
+// 200 namespaces: every pod is a workload of its own, so the audit's cost
+// must follow the pod classes, not the 10,000 workloads.
+func BenchmarkAuditBarePods(b *testing.B) {
+	snap := cluster(b, gen.Config{Pods: 10000, Seed: 1, BarePods: true})
+	b.ReportAllocs()
+	peak := startPeakHeap()
+	var res *audit.Result
+	for b.Loop() {
+		var err error
+		if res, err = audit.Run(snap, build(b, snap), audit.DefaultConfig()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	peak.report(b)
+	reportSnapshot(b, snap)
+	b.ReportMetric(float64(len(res.Findings)), "findings")
+}
