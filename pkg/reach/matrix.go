@@ -97,7 +97,8 @@ type Edge struct {
 }
 
 // ExternalAccess is what a node exchanges with addresses that are not pods
-// of the snapshot.
+// of the snapshot, by its policies: traffic between a pod and its own node,
+// always allowed (Verdict says so), is not part of it.
 type ExternalAccess struct {
 	// Egress: ports the node's pods may reach on those addresses.
 	Egress []CIDRPorts `json:"egress"`
