@@ -505,16 +505,7 @@ func (ev *matrixEval) portsOf(r *rule, named int) uint32 {
 	if id, ok := ev.rulePorts[k]; ok {
 		return id
 	}
-	set := r.static
-	if named >= 0 {
-		numbers := ev.ci.named[named]
-		for _, pm := range r.named {
-			if n := numbers[ev.m.namedIndex[namedRef{pm.name, pm.proto}]]; n != 0 {
-				set = set.Union(PortsOf(pm.proto, PortRange{n, n}))
-			}
-		}
-	}
-	id := ev.tbl.intern(set)
+	id := ev.tbl.intern(ev.ci.rulePortSet(ev.m, r, named))
 	ev.rulePorts[k] = id
 	return id
 }
