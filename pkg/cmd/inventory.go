@@ -401,6 +401,10 @@ func manifestHint(err error) string {
 	if errors.As(err, &dup) {
 		return "remove one of them, or pass --allow-duplicates=last to keep the last as kubectl apply would"
 	}
+	var invalid *inventory.InvalidError
+	if errors.As(err, &invalid) {
+		return "fix the named fields as the message says ('kubectl apply --dry-run=server -f FILE' shows what your API server says); the audit reads only objects a cluster could hold"
+	}
 	if errors.Is(err, inventory.ErrEmpty) {
 		return "check the paths (a folder needs -R for sub-folders; a chart needs 'helm template' first), or pass --allow-empty"
 	}

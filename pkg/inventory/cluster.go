@@ -152,6 +152,7 @@ func FromCluster(ctx context.Context, cs kubernetes.Interface, opts ClusterOptio
 			"cannot list namespaces (forbidden): namespaces other than %q are known by name only, so namespaceSelector peers that match labels other than kubernetes.io/metadata.name may be judged wrongly; grant list on namespaces for exact answers", opts.Namespace))
 		snap.Assume(AssumptionNamespacesByName, fmt.Sprintf("namespaces could not be listed: namespaces other than %q are assumed to carry only the label kubernetes.io/metadata.name", opts.Namespace))
 	}
+	snap.warnStoredInvalid()
 	snap.setAsideFinishedPods()
 	snap.synthesiseNamespaces()
 	snap.Sort()

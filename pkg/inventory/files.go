@@ -275,12 +275,25 @@ func (d *decoder) add(file string, doc document, obj runtime.Object) error {
 			return addUnique(d, &d.snap.Pods, "Pod", o.Namespace, o.Name, *o, origin)
 		}
 	case *networkingv1.NetworkPolicy:
+		// kubectl apply would fail on what the API server rejects: no
+		// cluster built from these manifests holds it as written.
+		if errs := ValidateNetworkPolicy(o); len(errs) > 0 {
+			return &InvalidError{Kind: "NetworkPolicy", Namespace: o.Namespace, Name: o.Name, Errs: errs}
+		}
 		if d.inScope(&o.ObjectMeta) {
 			return addUnique(d, &d.snap.Policies, "NetworkPolicy", o.Namespace, o.Name, *o, origin)
 		}
 	case *metav1.PartialObjectMetadata: // a policy kind outside the model (outside.go)
 		d.addOutside(o)
 	case *tierDecoded, *corev1.Node: // tiers.go
+		if t, ok := o.(*tierDecoded); ok {
+			for _, obj := range t.objs {
+				if errs := ValidateTierSchema(obj); len(errs) > 0 {
+					kind, name := tierKindName(obj)
+					return &InvalidError{Kind: kind, Name: name, Errs: errs}
+				}
+			}
+		}
 		d.addTierOrNode(file, doc, o)
 	default:
 		if kind, m, tmpl, ok := workloadTemplate(obj); ok {

@@ -105,6 +105,7 @@ func (m *Model) buildClasses() *classIndex {
 	classOf := map[string]int{}
 	namedOf := map[string]int{}
 	idx := m.newPeerIndex()
+	tierSubjects := m.tierSubjectsByNamespace()
 	for _, g := range groups {
 		selected := newBitset(len(m.policies))
 		peers := newBitset(m.peerCount)
@@ -121,7 +122,7 @@ func (m *Model) buildClasses() *classIndex {
 			}
 		}
 		maybe := newBitset(m.peerCount)
-		tiers := m.tierSubjects(g.rep)
+		tiers := tierSubjects(g.rep)
 		for _, pi := range tiers {
 			selected.set(pi)
 		}

@@ -97,7 +97,8 @@ type Edge struct {
 }
 
 // ExternalAccess is what a node exchanges with addresses that are not pods
-// of the snapshot.
+// of the snapshot, by its policies: traffic between a pod and its own node,
+// always allowed (Verdict says so), is not part of it.
 type ExternalAccess struct {
 	// Egress: ports the node's pods may reach on those addresses.
 	Egress []CIDRPorts `json:"egress"`
@@ -307,13 +308,16 @@ type matrixEval struct {
 	// (nil: not yet known), so rows visit only the classes a rule allows.
 	ruleClasses [][]int32
 	ruleKnown   []bool
+	// tierMemo memoises tierRows' decisions by their input (see tierRows).
+	tierMemo map[string]tierDecision
 	// classPairs counts the class pairs computed, for Stats.
 	classPairs int
 }
 
 func newMatrixEval(m *Model, ci *classIndex) *matrixEval {
 	ev := &matrixEval{m: m, ci: ci, tbl: newPortSetTable(), rulePorts: map[[2]int]uint32{},
-		staticPorts: make([]uint32, m.ruleCount), ruleClasses: make([][]int32, m.ruleCount), ruleKnown: make([]bool, m.ruleCount)}
+		staticPorts: make([]uint32, m.ruleCount), ruleClasses: make([][]int32, m.ruleCount), ruleKnown: make([]bool, m.ruleCount),
+		tierMemo: map[string]tierDecision{}}
 	for _, d := range []Dir{ingress, egress} {
 		ev.profile[d] = make([]int, len(ci.classes))
 		byKey := map[string]int{}
@@ -488,16 +492,7 @@ func (ev *matrixEval) portsOf(r *rule, named int) uint32 {
 	if id, ok := ev.rulePorts[k]; ok {
 		return id
 	}
-	set := r.static
-	if named >= 0 {
-		numbers := ev.ci.named[named]
-		for _, pm := range r.named {
-			if n := numbers[ev.m.namedIndex[namedRef{pm.name, pm.proto}]]; n != 0 {
-				set = set.Union(PortsOf(pm.proto, PortRange{n, n}))
-			}
-		}
-	}
-	id := ev.tbl.intern(set)
+	id := ev.tbl.intern(ev.ci.rulePortSet(ev.m, r, named))
 	ev.rulePorts[k] = id
 	return id
 }

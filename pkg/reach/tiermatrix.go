@@ -9,6 +9,14 @@ import (
 // verdict is undefined. The port space is cut into atoms at every boundary
 // of the ports in play, and each atom is decided by the same walk as a
 // single verdict, so the matrix and Verdict cannot disagree.
+//
+// The walk's answer depends only on the rules that can match the far end
+// (their match, their ports, and through their policy the tier and
+// priority that group them) and on the NetworkPolicy tier's ports: rules
+// that match nothing are skipped, and a group none of whose rules match
+// lets the probe through. Far ends and profiles sharing that input share
+// the answer, kept in ev.tierMemo, so the atoms are walked once per
+// distinct input, not once per (profile, far end).
 func (ev *matrixEval) tierRows(d Dir, pols []int, groups tierGroups, subjectNamed int) {
 	m := ev.m
 	isolated := len(pols) > 0
@@ -30,41 +38,56 @@ func (ev *matrixEval) tierRows(d Dir, pols []int, groups tierGroups, subjectName
 
 	// What each rule does with the far end at hand, by rule id.
 	kinds := make([]match, m.ruleCount)
-	sets := make([]PortSet, m.ruleCount)
-	cuts := make([]PortSet, 0, len(tierRules)+1)
+	ports := make([]uint32, m.ruleCount)
+	var cuts []PortSet
 	w := &tierWalk{m: m, groups: groups, dir: d, npIsolated: isolated}
 	var proto Protocol
 	var port int32
 	w.ruleMatch = func(pol *policy, r *rule) match {
 		i := r.id
-		if kinds[i] == matchNo || !sets[i].Contains(proto, port) {
+		if kinds[i] == matchNo || !ev.tbl.sets[ports[i]].Contains(proto, port) {
 			return matchNo
 		}
 		return kinds[i]
 	}
-	decide := func(matchOf func(r *rule) match, portsOf func(r *rule) PortSet, np PortSet) (sure, undef PortSet) {
-		cuts = append(cuts[:0], np)
+	var key []byte
+	decide := func(matchOf func(r *rule) match, named int, np uint32) tierDecision {
+		key = append(key[:0], byte(d))
+		if isolated {
+			key = appendUint32(append(key, 1), np)
+		}
 		any := false
 		for _, r := range tierRules {
 			i := r.id
 			kinds[i] = matchOf(r)
 			if kinds[i] != matchNo {
-				sets[i] = portsOf(r)
-				cuts = append(cuts, sets[i])
+				ports[i] = ev.portsOf(r, named)
+				key = appendUint32(appendUint32(append(key, byte(kinds[i])), uint32(i)), ports[i])
 				any = true
 			}
 		}
 		if !any {
 			if isolated {
-				return np, PortSet{}
+				return tierDecision{sure: np}
 			}
 			// Nothing of the tiers applies and no NetworkPolicy isolates:
 			// the Baseline tier's end allows all.
-			return allPorts, PortSet{}
+			return tierDecision{sure: allPortsID}
 		}
+		if dec, ok := ev.tierMemo[string(key)]; ok {
+			return dec
+		}
+		npSet := ev.tbl.sets[np]
+		cuts = append(cuts[:0], npSet)
+		for _, r := range tierRules {
+			if kinds[r.id] != matchNo {
+				cuts = append(cuts, ev.tbl.sets[ports[r.id]])
+			}
+		}
+		var sure, undef PortSet
 		for _, a := range portAtoms(cuts) {
 			proto, port = a.proto, a.r.From
-			w.npAllows = np.Contains(proto, port)
+			w.npAllows = npSet.Contains(proto, port)
 			switch w.run() {
 			case canAllow:
 				sure = sure.Union(PortsOf(proto, a.r))
@@ -72,7 +95,9 @@ func (ev *matrixEval) tierRows(d Dir, pols []int, groups tierGroups, subjectName
 				undef = undef.Union(PortsOf(proto, a.r))
 			}
 		}
-		return sure, undef
+		dec := tierDecision{sure: ev.tbl.intern(sure), undef: ev.tbl.intern(undef)}
+		ev.tierMemo[string(key)] = dec
+		return dec
 	}
 
 	classes := ev.ci.classes
@@ -84,15 +109,14 @@ func (ev *matrixEval) tierRows(d Dir, pols []int, groups tierGroups, subjectName
 		if d == egress {
 			named = cl.named
 		}
-		np := PortSet{}
+		np := noPortsID
 		if isolated {
-			np = ev.tbl.sets[npRow[c]]
+			np = npRow[c]
 		}
-		sure, undef := decide(func(r *rule) match { return classMatch(r, cl) },
-			func(r *rule) PortSet { return ev.tbl.sets[ev.portsOf(r, named)] }, np)
-		row[c] = ev.tbl.intern(sure)
-		if !undef.IsEmpty() {
-			undefRow[c] = ev.tbl.intern(undef)
+		dec := decide(func(r *rule) match { return classMatch(r, cl) }, named, np)
+		row[c] = dec.sure
+		if dec.undef != noPortsID {
+			undefRow[c] = dec.undef
 		}
 	}
 	addrBlocks := ev.ci.addrs.blocks
@@ -103,15 +127,14 @@ func (ev *matrixEval) tierRows(d Dir, pols []int, groups tierGroups, subjectName
 		named = -1
 	}
 	for a, in := range addrBlocks {
-		np := PortSet{}
+		np := noPortsID
 		if isolated {
-			np = ev.tbl.sets[npExt[a]]
+			np = npExt[a]
 		}
-		sure, undef := decide(func(r *rule) match { return addrMatch(r, in) },
-			func(r *rule) PortSet { return ev.tbl.sets[ev.portsOf(r, named)] }, np)
-		ext[a] = ev.tbl.intern(sure)
-		if !undef.IsEmpty() {
-			extUndef[a] = ev.tbl.intern(undef)
+		dec := decide(func(r *rule) match { return addrMatch(r, in) }, named, np)
+		ext[a] = dec.sure
+		if dec.undef != noPortsID {
+			extUndef[a] = dec.undef
 		}
 	}
 	if len(undefRow) == 0 {
@@ -125,6 +148,14 @@ func (ev *matrixEval) tierRows(d Dir, pols []int, groups tierGroups, subjectName
 	ev.ext[d] = append(ev.ext[d], ext)
 	ev.undef[d] = append(ev.undef[d], undefRow)
 	ev.extUndef[d] = append(ev.extUndef[d], extUndef)
+}
+
+// tierDecision is what the tiers make of one far end: the ports allowed
+// for sure and the ports whose verdict is undefined.
+type tierDecision struct{ sure, undef uint32 }
+
+func appendUint32(b []byte, v uint32) []byte {
+	return append(b, byte(v), byte(v>>8), byte(v>>16), byte(v>>24))
 }
 
 // classMatch says whether a rule's peers match a class's pods.

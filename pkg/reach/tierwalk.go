@@ -378,3 +378,31 @@ func (m *Model) tierSubjects(p *podInfo) []int {
 	}
 	return out
 }
+
+// tierSubjectsByNamespace is tierSubjects for many pods: the namespace
+// half of each policy's subject is matched once per namespace.
+func (m *Model) tierSubjectsByNamespace() func(p *podInfo) []int {
+	byNS := map[string][]int{}
+	return func(p *podInfo) []int {
+		if len(m.tiered) == 0 || p.hostNetwork {
+			return nil
+		}
+		cands, ok := byNS[p.ns]
+		if !ok {
+			set := m.namespaceLabels(p.ns)
+			for _, pi := range m.tiered {
+				if sel := m.policies[pi].nsSel; sel == nil || sel.Matches(set) {
+					cands = append(cands, pi)
+				}
+			}
+			byNS[p.ns] = cands
+		}
+		var out []int
+		for _, pi := range cands {
+			if m.selects(&m.policies[pi], p) {
+				out = append(out, pi)
+			}
+		}
+		return out
+	}
+}
