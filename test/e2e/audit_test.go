@@ -43,7 +43,8 @@ var wantFindings = []string{
 
 // elsewhereChecks need CRDs this cluster does not have, and are tested
 // where they are installed: the checks of ClusterNetworkPolicy and the
-// v1alpha1 Admin and Baseline kinds (unit tests in pkg/audit, tiers e2e),
+// v1alpha1 Admin and Baseline kinds (unit tests in pkg/audit, and
+// TestTierChecksLiveAndFiles),
 // and the policies outside the model (TestPoliciesOutsideTheModel).
 // NA061 needs an ipBlock holding part of the pod network: TestExplainDepends
 // has one.
