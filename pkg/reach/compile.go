@@ -63,6 +63,11 @@ type Model struct {
 
 	classesOnce sync.Once
 	classes     *classIndex
+
+	// matrices are the matrices Matrix computed, by level: the audit, the
+	// diff and the html map of one model ask for the same one.
+	matricesMu sync.Mutex
+	matrices   map[Level]*Matrix
 }
 
 // Notes returns what the model had to assume about its input (unknown peer

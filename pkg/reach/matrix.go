@@ -138,13 +138,26 @@ type Stats struct {
 
 // Matrix computes who can talk to whom at the given level, with every edge
 // in memory; MatrixStream computes the edges while they are read.
+//
+// A model computes each level's matrix once and returns the same one to
+// every caller (the audit, the diff and the html map share it): callers
+// must not modify it.
 func (m *Model) Matrix(level Level) *Matrix {
+	m.matricesMu.Lock()
+	defer m.matricesMu.Unlock()
+	if out := m.matrices[level]; out != nil {
+		return out
+	}
 	s := m.MatrixStream(level)
 	out := s.Matrix
 	for e := range s.Edges() {
 		out.Edges = append(out.Edges, e)
 	}
 	out.Stats = s.Stats
+	if m.matrices == nil {
+		m.matrices = map[Level]*Matrix{}
+	}
+	m.matrices[level] = &out
 	return &out
 }
 
