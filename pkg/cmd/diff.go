@@ -347,6 +347,7 @@ func (o *DiffOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	o.cache = nil // both sides are read: let the decoded copies go
 	bm, err := o.EngineOptions.Build(baseSnap)
 	if err != nil {
 		return err
