@@ -133,6 +133,10 @@ type Config struct {
 	WideIPv6Prefix int
 	// Only and Skip select checks by ID or name; empty Only means all.
 	Only, Skip []string
+	// Phase, when set, is told as each phase of Run begins: "verdicts"
+	// (the engine's classes, exposure and redundancy the checks share),
+	// then "checks". The command line's --timings reads it.
+	Phase func(name string)
 }
 
 // DefaultConfig flags CIDRs wider than /8 (IPv4) and /32 (IPv6).
@@ -205,8 +209,15 @@ func Run(snap *inventory.Snapshot, model *reach.Model, cfg Config) (*Result, err
 	if err != nil {
 		return nil, err
 	}
+	phase := func(name string) {
+		if cfg.Phase != nil {
+			cfg.Phase(name)
+		}
+	}
 	in := &Input{Snap: snap, Model: model, Config: cfg}
+	phase("verdicts")
 	in.facts = gatherFacts(in)
+	phase("checks")
 	res := &Result{Checks: checks, Findings: []Finding{}, Coverage: coverage(in)}
 	for _, ch := range checks {
 		for _, f := range ch.Run(in) {

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"fmt"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -25,7 +26,7 @@ var _ = register(Check{
 
 var _ = register(Check{
 	ID: "NA082", Name: "tier-rule-shadowed", Severity: Low,
-	Summary: "An Admin or Baseline rule never decides anything: earlier rules of its policy already match all it matches.",
+	Summary: "An Admin or Baseline rule never decides anything: earlier rules of its policy, or of policies of its tier with a lower priority number, decide all it matches.",
 	Run:     shadowedTierRules,
 })
 
@@ -245,11 +246,12 @@ func portsOverlap(a, b []reach.Port) bool {
 	return false
 }
 
-// shadowedTierRules reports rules that earlier rules of the same policy
-// already decide for everything they match: first match wins, so they
-// never apply. Rules of other policies are left aside (their subjects
-// differ), so this finds a subset of the shadowed rules, never a rule that
-// can apply.
+// shadowedTierRules reports rules that never decide anything: every probe
+// they match (subject pod, peer, port) is decided before the walk reaches
+// them, by earlier rules of their policy or by rules of policies of their
+// tier with a lower priority number. The engine answers on its equivalence
+// classes; rules that may match (peers outside the model, equal
+// priorities) never shadow, so no rule that can apply is reported.
 func shadowedTierRules(in *Input) []Finding {
 	var out []Finding
 	for _, pol := range in.facts.policies {
@@ -257,26 +259,35 @@ func shadowedTierRules(in *Input) []Finding {
 			continue
 		}
 		for _, d := range []reach.Dir{reach.Ingress, reach.Egress} {
-			var earlier []ruleView
-			var sets []peerSet
 			for i := range pol.Rules[d] {
 				r := ruleView{Rule: &pol.Rules[d][i], dir: d.String()}
-				s := rulePeers(in, pol, r)
-				for k, e := range earlier {
-					if sets[k].covers(s) && portsCover(e.Ports, r.Ports) {
-						out = append(out, Finding{
-							Severity: Low,
-							Message: fmt.Sprintf("%s %s (%s) never applies: %s (%s) comes first and matches everything it matches",
-								tierPolicyText(pol), r.label(), r.Action, e.label(), e.Action),
-							Objects: []Object{objectOfPolicy(pol.Ref, r.Field), objectOfPolicy(pol.Ref, e.Field)},
-							Fix:     "delete the rule, or move it before the rule that shadows it if it should win",
-							Change:  ChangeRemoveRedundant,
-						})
-						break
-					}
+				by, shadowed := in.facts.query.TierRuleShadowed(pol.Ref, d, r.Index)
+				if !shadowed {
+					continue
 				}
-				earlier = append(earlier, r)
-				sets = append(sets, s)
+				objects := []Object{objectOfPolicy(pol.Ref, r.Field)}
+				var names []string
+				for _, e := range by {
+					ev := ruleView{Rule: &e.Rule, dir: d.String()}
+					name := ev.label()
+					if e.Policy != pol.Ref {
+						name = e.Policy.String() + " " + name
+					}
+					names = append(names, fmt.Sprintf("%s (%s)", name, e.Rule.Action))
+					objects = append(objects, objectOfPolicy(e.Policy, e.Rule.Field))
+				}
+				verb := "comes first and decides"
+				if len(by) > 1 {
+					verb = "come first and decide"
+				}
+				out = append(out, Finding{
+					Severity: Low,
+					Message: fmt.Sprintf("%s %s (%s) never applies: %s %s everything it matches",
+						tierPolicyText(pol), r.label(), r.Action, strings.Join(names, ", "), verb),
+					Objects: objects,
+					Fix:     "delete the rule, or move it (or its policy, by priority) before the rules that shadow it if it should win",
+					Change:  ChangeRemoveRedundant,
+				})
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -131,6 +132,80 @@ func TestShadowedTierRule(t *testing.T) {
 	got := ids(res)["NA082"]
 	if len(got) != 1 || got[0].Objects[0].Field != "spec.ingress[1]" || got[0].Objects[1].Field != "spec.ingress[0]" {
 		t.Fatalf("got NA082 %+v, want only spec.ingress[1], shadowed by spec.ingress[0] (the egress Deny covers more ports)", got)
+	}
+}
+
+// NA082 across policies: a rule is shadowed when every probe it matches
+// is decided by earlier rules, of its policy or of policies of its tier
+// with a lower priority number selecting the same pods.
+func TestShadowedTierRuleAcrossPolicies(t *testing.T) {
+	base := coreDNS + nsPod("shop", "web", "web", "10.0.1.1") + nsPod("other", "cli", "cli", "10.0.2.1")
+	fromOther := `from: [{namespaces: {matchLabels: {kubernetes.io/metadata.name: other}}}]`
+	scoped := func(name, tier string, priority int, subject, spec string) string {
+		return strings.Replace(clusterPolicy(name, tier, priority, spec), "subject: {namespaces: {}}", "subject: "+subject, 1)
+	}
+	type shadow struct{ rule, by string }
+	for _, tc := range []struct {
+		name string
+		docs string
+		want []shadow // "policy field" of the shadowed rule, then of the rules that shadow it
+	}{{
+		name: "an earlier policy denies all the later one accepts",
+		docs: clusterPolicy("deny-other", "Admin", 1, "  ingress: [{action: Deny, "+fromOther+"}]\n") +
+			clusterPolicy("allow-other", "Admin", 5, "  ingress: [{action: Accept, "+fromOther+", protocols: [{tcp: {destinationPort: {number: 80}}}]}]\n"),
+		want: []shadow{{"cnp/allow-other spec.ingress[0]", "cnp/deny-other spec.ingress[0]"}},
+	}, {
+		name: "two earlier policies together, a Pass among them",
+		docs: clusterPolicy("deny-80", "Admin", 1, "  ingress: [{action: Deny, "+fromOther+", protocols: [{tcp: {destinationPort: {number: 80}}}]}]\n") +
+			clusterPolicy("pass-81", "Admin", 2, "  ingress: [{action: Pass, from: [{namespaces: {}}], protocols: [{tcp: {destinationPort: {number: 81}}}]}]\n") +
+			clusterPolicy("allow-80-81", "Admin", 5, "  ingress: [{action: Accept, "+fromOther+", protocols: [{tcp: {destinationPort: {range: {start: 80, end: 81}}}}]}]\n"),
+		want: []shadow{{"cnp/allow-80-81 spec.ingress[0]", "cnp/deny-80 spec.ingress[0]|cnp/pass-81 spec.ingress[0]"}},
+	}, {
+		name: "Baseline policies shadow within their tier",
+		docs: clusterPolicy("base-deny", "Baseline", 1, "  egress: [{action: Deny, to: [{networks: [10.0.0.0/8]}]}]\n") +
+			clusterPolicy("base-allow", "Baseline", 2, "  egress: [{action: Accept, to: [{networks: [10.1.0.0/16]}]}]\n"),
+		want: []shadow{{"cnp/base-allow spec.egress[0]", "cnp/base-deny spec.egress[0]"}},
+	}, {
+		// Near misses: each covers all but a sliver of what the later rule
+		// matches, so the later rule decides something.
+		name: "the earlier policy selects fewer pods",
+		docs: scoped("deny-other", "Admin", 1, "{namespaces: {matchLabels: {kubernetes.io/metadata.name: shop}}}", "  ingress: [{action: Deny, "+fromOther+"}]\n") +
+			clusterPolicy("allow-other", "Admin", 5, "  ingress: [{action: Accept, "+fromOther+", protocols: [{tcp: {destinationPort: {number: 80}}}]}]\n"),
+	}, {
+		name: "the earlier policy covers one port fewer",
+		docs: clusterPolicy("deny-80", "Admin", 1, "  ingress: [{action: Deny, "+fromOther+", protocols: [{tcp: {destinationPort: {number: 80}}}]}]\n") +
+			clusterPolicy("allow-80-81", "Admin", 5, "  ingress: [{action: Accept, "+fromOther+", protocols: [{tcp: {destinationPort: {range: {start: 80, end: 81}}}}]}]\n"),
+	}, {
+		name: "equal priorities: either may be applied first",
+		docs: clusterPolicy("deny-other", "Admin", 5, "  ingress: [{action: Deny, "+fromOther+"}]\n") +
+			clusterPolicy("allow-other", "Admin", 5, "  ingress: [{action: Accept, "+fromOther+", protocols: [{tcp: {destinationPort: {number: 80}}}]}]\n"),
+	}, {
+		name: "an Admin rule does not count for the Baseline tier",
+		docs: clusterPolicy("deny-other", "Admin", 1, "  ingress: [{action: Deny, "+fromOther+"}]\n") +
+			clusterPolicy("base-other", "Baseline", 0, "  ingress: [{action: Accept, "+fromOther+"}]\n"),
+	}, {
+		name: "the earlier peer is outside the model",
+		docs: clusterPolicy("allow-domain", "Admin", 1, "  egress: [{action: Accept, to: [{domainNames: [example.com]}]}]\n") +
+			clusterPolicy("deny-net", "Admin", 5, "  egress: [{action: Deny, to: [{networks: [192.0.2.0/24]}]}]\n"),
+	}, {
+		name: "the earlier networks peer leaves addresses out",
+		docs: clusterPolicy("deny-net", "Admin", 1, "  egress: [{action: Deny, to: [{networks: [10.0.0.0/9]}]}]\n") +
+			clusterPolicy("allow-net", "Admin", 5, "  egress: [{action: Accept, to: [{networks: [10.0.0.0/8]}]}]\n"),
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []shadow
+			for _, f := range ids(runAudit(t, base+tc.docs))["NA082"] {
+				var by []string
+				for _, o := range f.Objects[1:] {
+					by = append(by, "cnp/"+o.Name+" "+o.Field)
+				}
+				o := f.Objects[0]
+				got = append(got, shadow{"cnp/" + o.Name + " " + o.Field, strings.Join(by, "|")})
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Errorf("got NA082 %v, want %v", got, tc.want)
+			}
+		})
 	}
 }
 

@@ -145,12 +145,17 @@ func (o *AuditOptions) Run(c *cobra.Command) error {
 	var mu sync.Mutex
 	written := audit.NewBaseline(report.APIVersion)
 	cmd := &command{
-		inv: o.InventoryOptions, engine: o.EngineOptions, kind: "AuditReport", format: o.format,
+		inv: o.InventoryOptions, engine: o.EngineOptions, kind: "AuditReport", format: o.format, namesPhases: true,
 		evaluate: func(snap *inventory.Snapshot, model *reach.Model) (*outcome, error) {
-			res, err := audit.Run(snap, model, o.config())
+			cfg := o.config()
+			if t := o.timer; t != nil {
+				cfg.Phase = t.begin
+			}
+			res, err := audit.Run(snap, model, cfg)
 			if err != nil {
 				return nil, usageErrorf("%v", err)
 			}
+			o.timer.begin("report")
 			context := ""
 			if o.multi {
 				context = snap.Source.Context

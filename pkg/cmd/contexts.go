@@ -47,20 +47,32 @@ type command struct {
 	// noVerdicts: the document states no verdicts, so the engine's
 	// assumptions are not listed in it.
 	noVerdicts bool
+	// namesPhases: evaluate tells inv.timer its own phases (--timings).
+	namesPhases bool
 }
 
 // compute loads, compiles and evaluates one snapshot source.
 func (cmd *command) compute(ctx context.Context, inv *InventoryOptions) (*outcome, error) {
+	t := inv.timer
+	if len(inv.Filenames) > 0 || inv.Kustomize != "" {
+		t.begin("decode")
+	} else {
+		t.begin("fetch")
+	}
 	snap, err := inv.Load(ctx)
 	if err != nil {
 		return nil, err
 	}
+	t.begin("build")
 	model, err := cmd.engine.Build(snap)
 	if err != nil {
 		return nil, err
 	}
 	if !cmd.noVerdicts {
 		snap.Assumptions = append(snap.Assumptions, model.Assumptions()...)
+	}
+	if !cmd.namesPhases {
+		t.begin("evaluate")
 	}
 	out, err := cmd.evaluate(snap, model)
 	if err != nil {
@@ -122,6 +134,9 @@ func (o *InventoryOptions) Complete() error {
 		return err
 	}
 	o.contexts = names
+	if o.Timings && names == nil {
+		o.timer = newPhaseTimer()
+	}
 	return nil
 }
 
@@ -152,9 +167,11 @@ func (cmd *command) run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		o.timer.begin("print")
 		if err := cmd.format.print(o.Out, out); err != nil {
 			return err
 		}
+		o.timer.print(o.ErrOut)
 		if out.failed {
 			return errFailed
 		}

@@ -50,6 +50,8 @@ type InventoryOptions struct {
 	Parallel    int
 	OutputDir   string
 	Quiet       bool
+	// Timings prints, on stderr, how long each phase took (--timings).
+	Timings bool
 
 	genericiooptions.IOStreams
 	// contexts are the contexts of --context a,b or --all-contexts that
@@ -59,6 +61,9 @@ type InventoryOptions struct {
 	warnPrefix string
 	// progress, when set, is told how many objects each page brought.
 	progress func(n int)
+	// timer measures the phases of a single run for --timings; nil
+	// otherwise (and with several contexts, which run at once).
+	timer *phaseTimer
 }
 
 // NewInventoryOptions sets every default.
@@ -90,6 +95,7 @@ func (o *InventoryOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.Parallel, "parallel", o.Parallel, "with several contexts, how many to read at once")
 	fs.StringVar(&o.OutputDir, "output-dir", "", "with several contexts, write one file per context into this folder")
 	fs.BoolVarP(&o.Quiet, "quiet", "q", false, "print no warnings or progress on stderr (errors still are)")
+	fs.BoolVar(&o.Timings, "timings", false, "print on stderr where the time went: wall and CPU seconds of each phase (decode or fetch, build, verdicts, checks, print) and the peak memory; one cluster or -f, not several contexts")
 	if f := fs.Lookup("context"); f != nil {
 		f.Usage = "the kubeconfig context to use, or several separated by commas (a,b,c) to run on each"
 	}

@@ -63,6 +63,11 @@ type Model struct {
 
 	classesOnce sync.Once
 	classes     *classIndex
+
+	// matrices are the matrices Matrix computed, by level: the audit, the
+	// diff and the html map of one model ask for the same one.
+	matricesMu sync.Mutex
+	matrices   map[Level]*Matrix
 }
 
 // Notes returns what the model had to assume about its input (unknown peer
@@ -618,6 +623,19 @@ type podInfo struct {
 	ips         []netip.Addr
 	named       map[string]containerPort
 	hostNetwork bool
+	// hostIPs are the addresses of the node the pod runs on
+	// (status.hostIPs, else status.hostIP); unparsable ones are left out.
+	hostIPs []netip.Addr
+}
+
+// onNode reports whether a is an address of the pod's own node.
+func (p *podInfo) onNode(a netip.Addr) bool {
+	for _, h := range p.hostIPs {
+		if h == a {
+			return true
+		}
+	}
+	return false
 }
 
 type containerPort struct {
@@ -652,6 +670,17 @@ func newPodInfo(p *corev1.Pod) (podInfo, error) {
 	}
 	if len(p.Status.PodIPs) == 0 && p.Status.PodIP != "" {
 		addIP(p.Status.PodIP, "status.podIP")
+	}
+	addHost := func(s string) {
+		if a, err := parseIP(s); err == nil && !info.onNode(a) {
+			info.hostIPs = append(info.hostIPs, a)
+		}
+	}
+	for _, h := range p.Status.HostIPs {
+		addHost(h.IP)
+	}
+	if p.Status.HostIP != "" {
+		addHost(p.Status.HostIP)
 	}
 	addPorts := func(ports []corev1.ContainerPort) {
 		for _, cp := range ports {

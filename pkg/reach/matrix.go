@@ -97,7 +97,8 @@ type Edge struct {
 }
 
 // ExternalAccess is what a node exchanges with addresses that are not pods
-// of the snapshot.
+// of the snapshot, by its policies: traffic between a pod and its own node,
+// always allowed (Verdict says so), is not part of it.
 type ExternalAccess struct {
 	// Egress: ports the node's pods may reach on those addresses.
 	Egress []CIDRPorts `json:"egress"`
@@ -136,13 +137,26 @@ type Stats struct {
 
 // Matrix computes who can talk to whom at the given level, with every edge
 // in memory; MatrixStream computes the edges while they are read.
+//
+// A model computes each level's matrix once and returns the same one to
+// every caller (the audit, the diff and the html map share it): callers
+// must not modify it.
 func (m *Model) Matrix(level Level) *Matrix {
+	m.matricesMu.Lock()
+	defer m.matricesMu.Unlock()
+	if out := m.matrices[level]; out != nil {
+		return out
+	}
 	s := m.MatrixStream(level)
 	out := s.Matrix
 	for e := range s.Edges() {
 		out.Edges = append(out.Edges, e)
 	}
 	out.Stats = s.Stats
+	if m.matrices == nil {
+		m.matrices = map[Level]*Matrix{}
+	}
+	m.matrices[level] = &out
 	return &out
 }
 
@@ -491,16 +505,7 @@ func (ev *matrixEval) portsOf(r *rule, named int) uint32 {
 	if id, ok := ev.rulePorts[k]; ok {
 		return id
 	}
-	set := r.static
-	if named >= 0 {
-		numbers := ev.ci.named[named]
-		for _, pm := range r.named {
-			if n := numbers[ev.m.namedIndex[namedRef{pm.name, pm.proto}]]; n != 0 {
-				set = set.Union(PortsOf(pm.proto, PortRange{n, n}))
-			}
-		}
-	}
-	id := ev.tbl.intern(set)
+	id := ev.tbl.intern(ev.ci.rulePortSet(ev.m, r, named))
 	ev.rulePorts[k] = id
 	return id
 }

@@ -237,9 +237,17 @@ func checkWithOptions(pc propCase, opts reach.Options) (int, error) {
 		for e, a := range ext {
 			out[i][e] = make([]bool, len(probes))
 			in[i][e] = make([]bool, len(probes))
+			// The matrix's external access leaves node-local traffic out
+			// (it is about addresses, not one pod's node): compare it with
+			// the verdicts of the same pod on another node.
+			offNode := offNodeCopy(&pods[i], a)
 			for k, p := range probes {
 				out[i][e][k] = check(reach.PodEndpoint(&pods[i]), reach.IPEndpoint(a), refEnd{pod: &pods[i]}, refEnd{ip: a.String()}, p)
 				in[i][e][k] = check(reach.IPEndpoint(a), reach.PodEndpoint(&pods[i]), refEnd{ip: a.String()}, refEnd{pod: &pods[i]}, p)
+				if offNode != nil {
+					out[i][e][k] = m.Verdict(reach.PodEndpoint(offNode), reach.IPEndpoint(a), p.port, p.proto).Allowed
+					in[i][e][k] = m.Verdict(reach.IPEndpoint(a), reach.PodEndpoint(offNode), p.port, p.proto).Allowed
+				}
 			}
 		}
 	}
@@ -253,6 +261,23 @@ func checkWithOptions(pc propCase, opts reach.Options) (int, error) {
 		}
 	}
 	return count, nil
+}
+
+// offNodeCopy returns, when a is an address of the pod's node, the pod
+// under another name on no node, which Verdict judges on its own labels,
+// ports and IPs; nil otherwise.
+func offNodeCopy(p *corev1.Pod, a netip.Addr) *corev1.Pod {
+	on := p.Status.HostIP == a.String()
+	for _, h := range p.Status.HostIPs {
+		on = on || h.IP == a.String()
+	}
+	if !on {
+		return nil
+	}
+	c := p.DeepCopy()
+	c.Name += "-elsewhere"
+	c.Status.HostIP, c.Status.HostIPs = "", nil
+	return c
 }
 
 // checkMatrix compares a matrix with the verdicts it must summarise.
@@ -380,6 +405,8 @@ var refReasons = map[string]string{
 	"not isolated": reach.ReasonNotIsolated,
 	"allowed":      reach.ReasonAllowed,
 	"no rule":      reach.ReasonNoRule,
+	"from node":    reach.ReasonFromNode,
+	"to node":      reach.ReasonToNode,
 }
 
 // compareVerdict lists how an engine verdict differs from the reference's.

@@ -44,6 +44,14 @@ func refEvaluate(snap *inventory.Snapshot, ipBlockMatchesPods bool, src, dst ref
 	var v refVerdict
 	v.egress = refSideOf(snap, ipBlockMatchesPods, "Egress", src, dst, dst, self, port, proto)
 	v.ingress = refSideOf(snap, ipBlockMatchesPods, "Ingress", dst, src, dst, self, port, proto)
+	// "Traffic to and from the node where a Pod is running is always
+	// allowed": the node is the pod's status.hostIP(s).
+	if src.pod == nil && dst.pod != nil && refOnNode(dst.pod, src.ip) {
+		v.ingress = refSide{allowed: true, why: "from node"}
+	}
+	if dst.pod == nil && src.pod != nil && refOnNode(src.pod, dst.ip) {
+		v.egress = refSide{allowed: true, why: "to node"}
+	}
 	v.allowed = v.egress.allowed && v.ingress.allowed
 	return v
 }
@@ -174,6 +182,21 @@ func refInBlock(b *networkingv1.IPBlock, ip net.IP) bool {
 		}
 	}
 	return true
+}
+
+// refOnNode: ip is one of the addresses of the node the pod runs on.
+func refOnNode(p *corev1.Pod, ip string) bool {
+	a := net.ParseIP(ip)
+	hosts := []string{p.Status.HostIP}
+	for _, h := range p.Status.HostIPs {
+		hosts = append(hosts, h.IP)
+	}
+	for _, h := range hosts {
+		if b := net.ParseIP(h); a != nil && b != nil && a.Equal(b) {
+			return true
+		}
+	}
+	return false
 }
 
 func refPodIPs(p *corev1.Pod) []string {

@@ -294,6 +294,15 @@ func (c *refTierCtx) evaluate(ipBlockMatchesPods bool, src, dst refEnd, port int
 	self := src.pod != nil && dst.pod != nil && src.pod.Namespace == dst.pod.Namespace && src.pod.Name == dst.pod.Name
 	eg := refTierSide(c, ipBlockMatchesPods, c.admin, c.baseline, "Egress", src, dst, dst, self, port, proto)
 	in := refTierSide(c, ipBlockMatchesPods, c.admin, c.baseline, "Ingress", dst, src, dst, self, port, proto)
+	// A pod and its own node always reach each other, whatever any tier
+	// says: the API types say nothing of node-local traffic, and the
+	// NetworkPolicy rule is that the node always may.
+	if src.pod == nil && dst.pod != nil && refOnNode(dst.pod, src.ip) {
+		in = outcomes{allow: true}
+	}
+	if dst.pod == nil && src.pod != nil && refOnNode(src.pod, dst.ip) {
+		eg = outcomes{allow: true}
+	}
 	return outcomes{allow: eg.allow && in.allow, deny: eg.deny || in.deny}
 }
 

@@ -15,7 +15,7 @@ import (
 func TestTierMatrixMatchesVerdicts(t *testing.T) {
 	n := 300
 	if testing.Short() {
-		n = 50
+		n = 100
 	}
 	compared, undefined := 0, 0
 	for i := 0; i < n; i++ {

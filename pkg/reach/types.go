@@ -18,6 +18,9 @@
 //     (always allowed); ipBlocks match their (node) IPs whatever the option;
 //     toward them, as toward any address, a named port matches nothing.
 //   - A pod always reaches itself; the matrix never shows that as an edge.
+//   - A pod and its own node (status.hostIP/hostIPs) always reach each
+//     other, whatever any tier says; the matrix's External leaves that
+//     per-pod exception out.
 //   - Named ports resolve on the destination pod's containers and sidecars
 //     (init containers with restartPolicy Always, kubernetes 125285), with
 //     the rule's protocol.

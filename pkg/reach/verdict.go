@@ -88,7 +88,12 @@ const (
 	ReasonHostNetwork = "hostNetwork pod: outside NetworkPolicy control"
 	ReasonExternal    = "external address: no policy applies"
 	ReasonSelf        = "a pod may always reach itself"
-	ReasonUndefined   = "undefined: the outcome depends on the implementation or on what the model cannot see"
+	// ReasonFromNode and ReasonToNode: traffic between a pod and the node
+	// it runs on (status.hostIP/hostIPs) is always allowed, whatever any
+	// policy of any tier says.
+	ReasonFromNode  = "node-local: traffic from the pod's own node is always allowed"
+	ReasonToNode    = "node-local: traffic to the pod's own node is always allowed"
+	ReasonUndefined = "undefined: the outcome depends on the implementation or on what the model cannot see"
 )
 
 // RuleMatch is one rule allowing a connection.
@@ -136,6 +141,13 @@ func (m *Model) Verdict(src, dst Endpoint, port int32, proto Protocol) Verdict {
 	v := Verdict{From: s.String(), To: d.String(), Port: port, Protocol: proto}
 	v.Egress = m.direction(egress, s, d, d, self, port, proto)
 	v.Ingress = m.direction(ingress, d, s, d, self, port, proto)
+	// The API always allows traffic between a pod and its own node.
+	if d.pod != nil && s.pod == nil && d.pod.onNode(s.ip) {
+		v.Ingress = Direction{Subject: v.Ingress.Subject, Allowed: true, Reason: ReasonFromNode}
+	}
+	if s.pod != nil && d.pod == nil && s.pod.onNode(d.ip) {
+		v.Egress = Direction{Subject: v.Egress.Subject, Allowed: true, Reason: ReasonToNode}
+	}
 	v.Allowed = v.Egress.Allowed && v.Ingress.Allowed
 	// Either side undefined and the other not denying: either outcome.
 	v.Undefined = !v.Allowed && (v.Egress.Undefined || v.Ingress.Undefined) &&

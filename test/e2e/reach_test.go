@@ -210,3 +210,58 @@ func TestExplain(t *testing.T) {
 		t.Errorf("unexpected stderr: %s", r.stderr)
 	}
 }
+
+// TestExplainNodeLocal: the node a pod runs on (status.hostIP/hostIPs)
+// always reaches it and is always reachable from it, default deny or not;
+// read live and from the same manifest.
+func TestExplainNodeLocal(t *testing.T) {
+	manifest := writeFile(t, "nodelocal.yaml", `apiVersion: v1
+kind: Namespace
+metadata: {name: nodelocal}
+---
+apiVersion: v1
+kind: Pod
+metadata: {namespace: nodelocal, name: api, labels: {app: api}}
+spec: {containers: [{name: main, image: registry.k8s.io/pause:3.10}]}
+status:
+  podIP: 10.244.7.10
+  hostIP: 172.18.0.7
+  hostIPs: [{ip: 172.18.0.7}, {ip: "fd00:18::7"}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {namespace: nodelocal, name: default-deny}
+spec: {podSelector: {}, policyTypes: [Ingress, Egress]}
+`)
+	applyManifests(t, manifest)
+	tests := []struct {
+		from, to string
+		allowed  bool
+		text     string
+	}{
+		{"172.18.0.7", "nodelocal/api", true, "ingress to nodelocal/api: node-local: traffic from the pod's own node is always allowed"},
+		{"fd00:18::7", "nodelocal/api", true, "node-local: traffic from the pod's own node is always allowed"},
+		{"nodelocal/api", "172.18.0.7", true, "egress from nodelocal/api: node-local: traffic to the pod's own node is always allowed"},
+		{"172.18.0.8", "nodelocal/api", false, "isolated by nodelocal/default-deny; no rule allows it"},
+	}
+	for _, src := range []struct {
+		name string
+		args []string
+	}{{"live", []string{"-n", "nodelocal"}}, {"files", []string{"-f", manifest}}} {
+		for _, tt := range tests {
+			t.Run(src.name+":"+tt.from+"->"+tt.to, func(t *testing.T) {
+				args := append([]string{"explain", "--from", tt.from, "--to", tt.to, "--port", "8080"}, src.args...)
+				var e report.Explanation
+				if err := json.Unmarshal([]byte(netaudit(t, 0, append(args, "-o", "json")...).stdout), &e); err != nil {
+					t.Fatal(err)
+				}
+				if e.Allowed != tt.allowed {
+					t.Errorf("got allowed %v, want %v", e.Allowed, tt.allowed)
+				}
+				if text := netaudit(t, 0, args...).stdout; !strings.Contains(text, tt.text) {
+					t.Errorf("explanation lacks %q:\n%s", tt.text, text)
+				}
+			})
+		}
+	}
+}

@@ -84,6 +84,10 @@ var (
 	// pod IPs: an IP endpoint is outside the model even then.
 	genExternalV4 = []string{"10.0.0.1", "10.0.0.3", "10.0.1.5", "10.0.0.201", "10.1.2.3", "192.168.0.10", "8.8.8.8", "172.20.0.1"}
 	genExternalV6 = []string{"fd00::3", "fd00:0:0:1::5", "fd00::1:7", "fd00:1::1", "2001:db8::1", "2606:4700::1"}
+	// genNode are the nodes' addresses (status.hostIPs), most of them
+	// probed as outside addresses too.
+	genNodeV4 = []string{"10.0.0.3", "192.168.0.10", "172.20.0.1", "172.20.0.2"}
+	genNodeV6 = []string{"fd00::3", "2001:db8::1", "2001:db8::2"}
 )
 
 // Case is a random snapshot and the outside addresses to probe it with.
@@ -186,6 +190,20 @@ func generateSnapshot(g gen) *inventory.Snapshot {
 
 	for i, n := 0, g.c.IntN(6); i < n; i++ {
 		snap.Policies = append(snap.Policies, genPolicy(g, placeNS(), fmt.Sprintf("np%d", i)))
+	}
+	// The node each pod runs on, by its addresses, some of which the
+	// property test probes as outside addresses (node-local traffic).
+	for i := range snap.Pods {
+		p := &snap.Pods[i]
+		switch g.c.IntN(4) {
+		case 0: // not scheduled yet
+		case 1:
+			p.Status.HostIP = pick(g, genNodeV4...)
+		default:
+			v4, v6 := pick(g, genNodeV4...), pick(g, genNodeV6...)
+			p.Status.HostIP = v4
+			p.Status.HostIPs = []corev1.HostIP{{IP: v4}, {IP: v6}}
+		}
 	}
 	snap.Sort()
 	return snap

@@ -108,6 +108,7 @@ func main() {
 	if !o.skipScaling {
 		steps = append(steps, r.scaling)
 	}
+	steps = append(steps, r.diff)
 	if o.netpolicy != "" {
 		steps = append(steps, r.peer)
 	}
