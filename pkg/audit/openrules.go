@@ -9,19 +9,19 @@ import (
 
 var _ = register(Check{
 	ID: "NA010", Name: "rule-open-to-world", Severity: High,
-	Summary: "A rule allows traffic from or to 0.0.0.0/0, ::/0 or another very wide ipBlock.",
+	Summary: "A rule allows traffic from or to 0.0.0.0/0, ::/0 or another very wide ipBlock. Severity: high for ingress on every port, medium for ingress on some ports or egress on every port, low for egress on some ports.",
 	Run:     wideIPBlocks,
 })
 
 var _ = register(Check{
 	ID: "NA011", Name: "rule-any-peer", Severity: High,
-	Summary: "A rule has no from/to peers: it allows every source or destination, in and outside the cluster.",
+	Summary: "A rule has no from/to peers: it allows every source or destination, in and outside the cluster. Severity: high for ingress on every port, medium for ingress on some ports or egress on every port, low for egress on some ports.",
 	Run:     anyPeerRules,
 })
 
 var _ = register(Check{
 	ID: "NA012", Name: "rule-all-namespaces", Severity: Medium,
-	Summary: "A peer has namespaceSelector: {}: it matches pods in every namespace, including ones created later.",
+	Summary: "A peer has namespaceSelector: {}: it matches pods in every namespace, including ones created later. Severity: medium for ingress, low for egress.",
 	Run:     allNamespacesPeers,
 })
 
