@@ -497,35 +497,57 @@ search:
 			}
 		}
 	}
-	verdict := func(s State, nodes map[string]*nodeInfo) reach.Verdict {
-		from, to := src.Namespace+"/"+sp, dst.Namespace+"/"+dp
-		sn, okFrom := nodes[ch.From[0]]
+	// verdict asks a state about the pod pair (a, b) of the source from
+	// and the destination, or the first pair of the two nodes when the
+	// state lacks a or b.
+	verdict := func(s State, nodes map[string]*nodeInfo, from, a, b string) reach.Verdict {
+		sn, okFrom := nodes[from]
 		dn, okTo := nodes[ch.To]
-		if !okFrom || !okTo {
-			return absentVerdict(from, to, okFrom, okTo, port, proto, ReasonAbsent)
+		fromNS := src.Namespace
+		if okFrom {
+			fromNS = sn.node.Namespace
 		}
-		a, b := sp, dp
+		fromPod, toPod := fromNS+"/"+a, dst.Namespace+"/"+b
+		if !okFrom || !okTo {
+			return absentVerdict(fromPod, toPod, okFrom, okTo, port, proto, ReasonAbsent)
+		}
 		if !slices.Contains(sn.node.Pods, a) || !slices.Contains(dn.node.Pods, b) {
 			var ok bool
 			if a, b, ok = firstPair(sn.node, dn.node); !ok {
-				return absentVerdict(from, to, false, false, port, proto, ReasonNoPair)
+				return absentVerdict(fromPod, toPod, false, false, port, proto, ReasonNoPair)
 			}
 		}
-		return s.Model.Verdict(c.podEndpoint(s, src.Namespace, a), c.podEndpoint(s, dst.Namespace, b), port, proto)
+		return s.Model.Verdict(c.podEndpoint(s, fromNS, a), c.podEndpoint(s, dst.Namespace, b), port, proto)
 	}
 	// The allowing side's verdict is the one the search found.
 	shown := func(s State, nodes map[string]*nodeInfo) reach.Verdict {
 		if found != nil {
 			return *found
 		}
-		return verdict(s, nodes)
+		return verdict(s, nodes, ch.From[0], sp, dp)
 	}
 	if ch.Effect == Opened {
-		ch.Before, ch.After = verdict(c.base, c.baseNodes), shown(c.proposed, c.propNodes)
+		ch.Before, ch.After = verdict(c.base, c.baseNodes, ch.From[0], sp, dp), shown(c.proposed, c.propNodes)
 	} else {
-		ch.Before, ch.After = shown(c.base, c.baseNodes), verdict(c.proposed, c.propNodes)
+		ch.Before, ch.After = shown(c.base, c.baseNodes), verdict(c.proposed, c.propNodes, ch.From[0], sp, dp)
 	}
-	ch.Policies = c.causes(ch.Before, ch.After)
+	// The other sources of the group may owe their change to other
+	// policies: each adds the causes its first pod pair shows on both
+	// sides (causes keeps only the policies that differ between the
+	// states, so a pair that does not show the change adds nothing wrong).
+	vs := []reach.Verdict{ch.Before, ch.After}
+	for _, from := range ch.From[1:] {
+		n := nodes[from]
+		if n == nil {
+			continue
+		}
+		a, b, ok := firstPair(n.node, dst)
+		if !ok {
+			continue
+		}
+		vs = append(vs, verdict(c.base, c.baseNodes, from, a, b), verdict(c.proposed, c.propNodes, from, a, b))
+	}
+	ch.Policies = c.causes(vs...)
 }
 
 // firstPair returns the first pod pair between two nodes that is not a

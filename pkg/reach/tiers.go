@@ -81,38 +81,66 @@ func cnpSpec(p *npav1beta1.ClusterNetworkPolicy) tierSpec {
 	default:
 		s.subjectErr = fmt.Sprintf("spec.tier: unsupported value %q: want Admin or Baseline", p.Spec.Tier)
 	}
-	s.subject(p.Spec.Subject.Namespaces, p.Spec.Subject.Pods != nil, func() (*metav1.LabelSelector, *metav1.LabelSelector) {
-		return &p.Spec.Subject.Pods.NamespaceSelector, &p.Spec.Subject.Pods.PodSelector
-	})
+	s.subject(p.Spec.Subject.Namespaces, betaPods(p.Spec.Subject.Pods))
 	for _, r := range p.Spec.Ingress {
-		tr := tierRule{action: cnpAction(r.Action), ports: cnpPorts(r.Protocols)}
-		for _, pr := range r.From {
-			tp := tierPeer{namespaces: pr.Namespaces}
-			if pr.Pods != nil {
-				tp.podsNS, tp.pods = &pr.Pods.NamespaceSelector, &pr.Pods.PodSelector
-			}
-			tr.peers = append(tr.peers, tp)
-		}
-		s.rules[ingress] = append(s.rules[ingress], tr)
+		s.addRule(ingress, cnpAction(r.Action), cnpPorts(r.Protocols), peersOf(r.From, func(pr npav1beta1.ClusterNetworkPolicyIngressPeer) tierPeer {
+			return newTierPeer(pr.Namespaces, nil, betaPods(pr.Pods))
+		}))
 	}
 	for _, r := range p.Spec.Egress {
-		tr := tierRule{action: cnpAction(r.Action), ports: cnpPorts(r.Protocols)}
-		for _, pr := range r.To {
-			tp := tierPeer{namespaces: pr.Namespaces, nodes: pr.Nodes}
-			if pr.Pods != nil {
-				tp.podsNS, tp.pods = &pr.Pods.NamespaceSelector, &pr.Pods.PodSelector
-			}
-			for _, n := range pr.Networks {
-				tp.networks = append(tp.networks, string(n))
-			}
-			for _, n := range pr.DomainNames {
-				tp.domainNames = append(tp.domainNames, string(n))
-			}
-			tr.peers = append(tr.peers, tp)
-		}
-		s.rules[egress] = append(s.rules[egress], tr)
+		s.addRule(egress, cnpAction(r.Action), cnpPorts(r.Protocols), peersOf(r.To, func(pr npav1beta1.ClusterNetworkPolicyEgressPeer) tierPeer {
+			tp := newTierPeer(pr.Namespaces, pr.Nodes, betaPods(pr.Pods))
+			tp.networks, tp.domainNames = strs(pr.Networks), strs(pr.DomainNames)
+			return tp
+		}))
 	}
 	return s
+}
+
+// addRule appends a rule in direction d.
+func (s *tierSpec) addRule(d Dir, action Action, ports []tierPort, peers []tierPeer) {
+	s.rules[d] = append(s.rules[d], tierRule{action: action, ports: ports, peers: peers})
+}
+
+// peersOf turns the peers of one rule, of any kind's peer type, into
+// tierPeers.
+func peersOf[P any](in []P, peer func(P) tierPeer) []tierPeer {
+	var out []tierPeer
+	for _, pr := range in {
+		out = append(out, peer(pr))
+	}
+	return out
+}
+
+// namespacedPods are the selectors of a pods subject or peer, both nil
+// when there is none.
+type namespacedPods struct{ namespaces, pods *metav1.LabelSelector }
+
+// newTierPeer holds the selectors every kind's peers share.
+func newTierPeer(namespaces, nodes *metav1.LabelSelector, pods namespacedPods) tierPeer {
+	return tierPeer{namespaces: namespaces, nodes: nodes, podsNS: pods.namespaces, pods: pods.pods}
+}
+
+func betaPods(p *npav1beta1.NamespacedPod) namespacedPods {
+	if p == nil {
+		return namespacedPods{}
+	}
+	return namespacedPods{&p.NamespaceSelector, &p.PodSelector}
+}
+
+func alphaPods(p *npav1alpha1.NamespacedPod) namespacedPods {
+	if p == nil {
+		return namespacedPods{}
+	}
+	return namespacedPods{&p.NamespaceSelector, &p.PodSelector}
+}
+
+func strs[S ~string](in []S) []string {
+	var out []string
+	for _, v := range in {
+		out = append(out, string(v))
+	}
+	return out
 }
 
 func cnpAction(a npav1beta1.ClusterNetworkPolicyRuleAction) Action {
@@ -180,32 +208,16 @@ func anpSpec(p *npav1alpha1.AdminNetworkPolicy) tierSpec {
 		priority:   p.Spec.Priority,
 		portsField: "ports",
 	}
-	s.subject(p.Spec.Subject.Namespaces, p.Spec.Subject.Pods != nil, func() (*metav1.LabelSelector, *metav1.LabelSelector) {
-		return &p.Spec.Subject.Pods.NamespaceSelector, &p.Spec.Subject.Pods.PodSelector
-	})
+	s.alphaSubject(p.Spec.Subject)
 	for _, r := range p.Spec.Ingress {
-		tr := tierRule{action: alphaAction(string(r.Action)), ports: alphaPorts(r.Ports)}
-		for _, pr := range r.From {
-			tr.peers = append(tr.peers, alphaIngressPeer(pr))
-		}
-		s.rules[ingress] = append(s.rules[ingress], tr)
+		s.addRule(ingress, alphaAction(string(r.Action)), alphaPorts(r.Ports), peersOf(r.From, alphaIngressPeer))
 	}
 	for _, r := range p.Spec.Egress {
-		tr := tierRule{action: alphaAction(string(r.Action)), ports: alphaPorts(r.Ports)}
-		for _, pr := range r.To {
-			tp := tierPeer{namespaces: pr.Namespaces, nodes: pr.Nodes}
-			if pr.Pods != nil {
-				tp.podsNS, tp.pods = &pr.Pods.NamespaceSelector, &pr.Pods.PodSelector
-			}
-			for _, n := range pr.Networks {
-				tp.networks = append(tp.networks, string(n))
-			}
-			for _, n := range pr.DomainNames {
-				tp.domainNames = append(tp.domainNames, string(n))
-			}
-			tr.peers = append(tr.peers, tp)
-		}
-		s.rules[egress] = append(s.rules[egress], tr)
+		s.addRule(egress, alphaAction(string(r.Action)), alphaPorts(r.Ports), peersOf(r.To, func(pr npav1alpha1.AdminNetworkPolicyEgressPeer) tierPeer {
+			tp := newTierPeer(pr.Namespaces, pr.Nodes, alphaPods(pr.Pods))
+			tp.networks, tp.domainNames = strs(pr.Networks), strs(pr.DomainNames)
+			return tp
+		}))
 	}
 	return s
 }
@@ -218,39 +230,26 @@ func banpSpec(p *npav1alpha1.BaselineAdminNetworkPolicy) tierSpec {
 		priority:   baselinePriority,
 		portsField: "ports",
 	}
-	s.subject(p.Spec.Subject.Namespaces, p.Spec.Subject.Pods != nil, func() (*metav1.LabelSelector, *metav1.LabelSelector) {
-		return &p.Spec.Subject.Pods.NamespaceSelector, &p.Spec.Subject.Pods.PodSelector
-	})
+	s.alphaSubject(p.Spec.Subject)
 	for _, r := range p.Spec.Ingress {
-		tr := tierRule{action: alphaAction(string(r.Action)), ports: alphaPorts(r.Ports)}
-		for _, pr := range r.From {
-			tr.peers = append(tr.peers, alphaIngressPeer(pr))
-		}
-		s.rules[ingress] = append(s.rules[ingress], tr)
+		s.addRule(ingress, alphaAction(string(r.Action)), alphaPorts(r.Ports), peersOf(r.From, alphaIngressPeer))
 	}
 	for _, r := range p.Spec.Egress {
-		tr := tierRule{action: alphaAction(string(r.Action)), ports: alphaPorts(r.Ports)}
-		for _, pr := range r.To {
-			tp := tierPeer{namespaces: pr.Namespaces, nodes: pr.Nodes}
-			if pr.Pods != nil {
-				tp.podsNS, tp.pods = &pr.Pods.NamespaceSelector, &pr.Pods.PodSelector
-			}
-			for _, n := range pr.Networks {
-				tp.networks = append(tp.networks, string(n))
-			}
-			tr.peers = append(tr.peers, tp)
-		}
-		s.rules[egress] = append(s.rules[egress], tr)
+		s.addRule(egress, alphaAction(string(r.Action)), alphaPorts(r.Ports), peersOf(r.To, func(pr npav1alpha1.BaselineAdminNetworkPolicyEgressPeer) tierPeer {
+			tp := newTierPeer(pr.Namespaces, pr.Nodes, alphaPods(pr.Pods))
+			tp.networks = strs(pr.Networks)
+			return tp
+		}))
 	}
 	return s
 }
 
 func alphaIngressPeer(pr npav1alpha1.AdminNetworkPolicyIngressPeer) tierPeer {
-	tp := tierPeer{namespaces: pr.Namespaces}
-	if pr.Pods != nil {
-		tp.podsNS, tp.pods = &pr.Pods.NamespaceSelector, &pr.Pods.PodSelector
-	}
-	return tp
+	return newTierPeer(pr.Namespaces, nil, alphaPods(pr.Pods))
+}
+
+func (s *tierSpec) alphaSubject(subj npav1alpha1.AdminNetworkPolicySubject) {
+	s.subject(subj.Namespaces, alphaPods(subj.Pods))
 }
 
 func alphaAction(a string) Action {
@@ -301,14 +300,15 @@ func alphaPorts(ps *[]npav1alpha1.AdminNetworkPolicyPort) []tierPort {
 	return out
 }
 
-func (s *tierSpec) subject(ns *metav1.LabelSelector, hasPods bool, pods func() (*metav1.LabelSelector, *metav1.LabelSelector)) {
+// subject records the subject: namespaces, or pods.
+func (s *tierSpec) subject(ns *metav1.LabelSelector, pods namespacedPods) {
 	switch {
-	case ns != nil && hasPods:
+	case ns != nil && pods.namespaces != nil:
 		s.subjectErr = "spec.subject: set only one of namespaces and pods"
 	case ns != nil:
 		s.subjectNS = ns
-	case hasPods:
-		s.subjectNS, s.subjectPod = pods()
+	case pods.namespaces != nil:
+		s.subjectNS, s.subjectPod = pods.namespaces, pods.pods
 	default:
 		s.subjectErr = "spec.subject: set one of namespaces and pods"
 	}

@@ -186,6 +186,12 @@ func PrintAuditTable(w io.Writer, r *AuditReport, wide, noHeaders bool) error {
 		c.ReachableNamespacePairs, c.NamespacePairs, c.WorkloadsReachableFromOutside, c.Workloads)
 
 	t := &Table{NoHeaders: noHeaders, Headers: []string{"NAMESPACE", "PODS", "POLICIES", "INGRESS-ISOLATED", "EGRESS-ISOLATED", "REACHABLE-FROM"}}
+	// The column appears only when the Admin or Baseline tier protects
+	// some namespace, so NetworkPolicy-only reports keep their shape.
+	tiers := tierProtected(r.Coverage.Namespaces)
+	if tiers {
+		t.Headers = append(t.Headers, "PROTECTED-BY")
+	}
 	for _, ns := range r.Coverage.Namespaces {
 		from := truncate(ns.ReachableFrom, 3, wide)
 		if ns.ReachableFromOutside {
@@ -194,8 +200,16 @@ func PrintAuditTable(w io.Writer, r *AuditReport, wide, noHeaders bool) error {
 		if from == "" {
 			from = "-"
 		}
-		t.Rows = append(t.Rows, []string{ns.Name, strconv.Itoa(ns.Pods), strconv.Itoa(ns.Policies),
-			fmt.Sprintf("%d/%d", ns.IngressIsolated, ns.Pods), fmt.Sprintf("%d/%d", ns.EgressIsolated, ns.Pods), from})
+		row := []string{ns.Name, strconv.Itoa(ns.Pods), strconv.Itoa(ns.Policies),
+			fmt.Sprintf("%d/%d", ns.IngressIsolated, ns.Pods), fmt.Sprintf("%d/%d", ns.EgressIsolated, ns.Pods), from}
+		if tiers {
+			max := 2
+			if wide {
+				max = len(ns.ProtectedBy)
+			}
+			row = append(row, protectionText(ns.ProtectedBy, max))
+		}
+		t.Rows = append(t.Rows, row)
 	}
 	if err := t.Render(w); err != nil {
 		return err
@@ -243,6 +257,51 @@ func truncate(items []string, max int, wide bool) string {
 	return fmt.Sprintf("%s and %d more", strings.Join(items[:max], ", "), len(items)-max)
 }
 
+func tierProtected(namespaces []audit.NamespaceCoverage) bool {
+	for _, ns := range namespaces {
+		if len(ns.ProtectedBy) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// protectionText groups a namespace's ProtectedBy entries ("Baseline tier:
+// cnp/base") by tier: "Admin: cnp/a, cnp/b; Baseline: cnp/base", naming at
+// most max policies; "-" for none.
+func protectionText(protectedBy []string, max int) string {
+	if len(protectedBy) == 0 {
+		return "-"
+	}
+	var b strings.Builder
+	last := ""
+	for i, p := range protectedBy {
+		if i == max {
+			fmt.Fprintf(&b, " and %d more", len(protectedBy)-max)
+			break
+		}
+		tier, ref, ok := strings.Cut(p, " tier: ")
+		if !ok {
+			tier, ref = "", p
+		}
+		switch {
+		case i == 0:
+		case tier == last:
+			b.WriteString(", ")
+		default:
+			b.WriteString("; ")
+		}
+		if i == 0 || tier != last {
+			if tier != "" {
+				b.WriteString(tier + ": ")
+			}
+			last = tier
+		}
+		b.WriteString(ref)
+	}
+	return b.String()
+}
+
 // PrintAuditMarkdown writes the report for a pull-request comment.
 func PrintAuditMarkdown(w io.Writer, r *AuditReport) error {
 	c := r.Coverage.Cluster
@@ -259,6 +318,15 @@ func PrintAuditMarkdown(w io.Writer, r *AuditReport) error {
 	fmt.Fprintf(w, "| %d | %d | %d | %d | %d | %d |\n\n", r.Summary.Findings, r.Summary.High, r.Summary.Medium, r.Summary.Low, r.Summary.Info, r.Summary.Accepted)
 	fmt.Fprintf(w, "**Coverage:** %d/%d pods ingress-isolated, %d/%d egress-isolated; %d of %d namespace pairs can reach each other; %d of %d workloads reachable from outside the cluster.\n\n",
 		c.IngressIsolated, c.Pods, c.EgressIsolated, c.Pods, c.ReachableNamespacePairs, c.NamespacePairs, c.WorkloadsReachableFromOutside, c.Workloads)
+	if tierProtected(r.Coverage.Namespaces) {
+		var items []string
+		for _, ns := range r.Coverage.Namespaces {
+			if len(ns.ProtectedBy) > 0 {
+				items = append(items, fmt.Sprintf("`%s` (%s)", ns.Name, mdEscape(protectionText(ns.ProtectedBy, len(ns.ProtectedBy)))))
+			}
+		}
+		fmt.Fprintf(w, "**Protected by the Admin and Baseline tiers:** %s.\n\n", strings.Join(items, ", "))
+	}
 	if len(r.Findings) == 0 {
 		fmt.Fprintln(w, "No findings. :white_check_mark:")
 		return nil

@@ -18,7 +18,12 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // auditFixture audits the e2e suite's "one of every check" manifest.
 func auditFixture(t *testing.T) (*inventory.Snapshot, *AuditReport) {
 	t.Helper()
-	snap, err := inventory.FromFiles(inventory.FileOptions{Paths: []string{"../../test/e2e/testdata/audit.yaml"}})
+	return auditOf(t, "../../test/e2e/testdata/audit.yaml")
+}
+
+func auditOf(t *testing.T, path string) (*inventory.Snapshot, *AuditReport) {
+	t.Helper()
+	snap, err := inventory.FromFiles(inventory.FileOptions{Paths: []string{path}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,6 +77,50 @@ func TestAuditGolden(t *testing.T) {
 			}
 			golden(t, tt.name, b.Bytes())
 		})
+	}
+}
+
+// TestAuditTiersGolden prints the audit of the e2e suite's tier checks
+// manifest: coverage names the Admin and Baseline policies protecting each
+// namespace, which NetworkPolicy-only reports leave out.
+func TestAuditTiersGolden(t *testing.T) {
+	_, rep := auditOf(t, "../../test/e2e/testdata/audit-tiers.yaml")
+	tests := []struct {
+		name  string
+		print func(*bytes.Buffer) error
+	}{
+		{"audit-tiers.txt", func(b *bytes.Buffer) error { return PrintAuditTable(b, rep, false, false) }},
+		{"audit-tiers-wide.txt", func(b *bytes.Buffer) error { return PrintAuditTable(b, rep, true, false) }},
+		{"audit-tiers.md", func(b *bytes.Buffer) error { return PrintAuditMarkdown(b, rep) }},
+		{"audit-tiers.json", func(b *bytes.Buffer) error { return WriteJSON(b, rep) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := tt.print(&b); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, tt.name, b.Bytes())
+		})
+	}
+}
+
+func TestProtectionText(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		in   []string
+		max  int
+		want string
+	}{
+		{"none", nil, 2, "-"},
+		{"one tier", []string{"Admin tier: cnp/a", "Admin tier: cnp/b"}, 2, "Admin: cnp/a, cnp/b"},
+		{"both tiers", []string{"Admin tier: anp/a", "Baseline tier: banp/default"}, 2, "Admin: anp/a; Baseline: banp/default"},
+		{"cut", []string{"Admin tier: cnp/a", "Admin tier: cnp/b", "Baseline tier: cnp/c", "Baseline tier: cnp/d"}, 2, "Admin: cnp/a, cnp/b and 2 more"},
+		{"cut within a tier", []string{"Admin tier: cnp/a", "Baseline tier: cnp/c", "Baseline tier: cnp/d"}, 2, "Admin: cnp/a; Baseline: cnp/c and 1 more"},
+	} {
+		if got := protectionText(tc.in, tc.max); got != tc.want {
+			t.Errorf("%s: got %q, want %q", tc.name, got, tc.want)
+		}
 	}
 }
 

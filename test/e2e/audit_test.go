@@ -45,7 +45,8 @@ var wantFindings = []string{
 
 // elsewhereChecks need CRDs this cluster does not have, and are tested
 // where they are installed: the checks of ClusterNetworkPolicy and the
-// v1alpha1 Admin and Baseline kinds (unit tests in pkg/audit, tiers e2e),
+// v1alpha1 Admin and Baseline kinds (unit tests in pkg/audit, and
+// TestTierChecksLiveAndFiles),
 // and the policies outside the model (TestPoliciesOutsideTheModel).
 var elsewhereChecks = map[string]bool{"NA070": true, "NA080": true, "NA081": true, "NA082": true, "NA083": true, "NA084": true}
 
