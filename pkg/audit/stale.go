@@ -174,7 +174,7 @@ func matchPeer(in *Input, pol *reach.Policy, r ruleView, peer int) peerMatch {
 	q := in.facts.query
 	m := peerMatch{names: q.PeerNamespaces(pol.Ref, r.Dir, r.Index, peer)}
 	m.namespaces = len(m.names)
-	m.pods = len(q.PeerPods(pol.Ref, r.Dir, r.Index, peer))
+	m.pods = q.PeerPodCount(pol.Ref, r.Dir, r.Index, peer)
 	p := &r.Peers[peer]
 	switch {
 	case m.pods > 0:

@@ -36,6 +36,9 @@ type DiffOptions struct {
 
 	failSeverity *audit.Severity
 	format       *format
+	// cache is shared by the two sides' manifests: files a pull request
+	// leaves unchanged are decoded once.
+	cache *inventory.DecodeCache
 }
 
 // formats are the -o values of diff. Each prints one diff (outcome.doc is
@@ -179,6 +182,7 @@ func (o *DiffOptions) config() audit.Config {
 // Complete fills the derived fields: the format and the contexts named.
 func (o *DiffOptions) Complete() error {
 	o.format = o.formats().find(o.Output)
+	o.cache = inventory.NewDecodeCache()
 	if o.AllContexts || strings.Contains(o.contextFlag(), ",") || strings.Contains(o.BaseContext, ",") {
 		return usageErrorf("diff compares two states: give one --context (and one --base-context), not several")
 	}
@@ -239,7 +243,7 @@ func (o *DiffOptions) proposedFiles() bool { return len(o.Filenames) > 0 || o.Ku
 // -R, -n, --allow-duplicates and --allow-empty.
 func (o *DiffOptions) files(paths []string, kustomize string) (*inventory.Snapshot, error) {
 	snap, err := inventory.FromFiles(inventory.FileOptions{Paths: paths, Kustomize: kustomize, Recursive: o.Recursive,
-		Namespace: o.namespace(), Stdin: o.In, LastWins: o.AllowDuplicates == "last", AllowEmpty: o.AllowEmpty})
+		Namespace: o.namespace(), Stdin: o.In, LastWins: o.AllowDuplicates == "last", AllowEmpty: o.AllowEmpty, Cache: o.cache})
 	if err != nil {
 		return nil, inputError(err, manifestHint(err))
 	}

@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -39,6 +40,9 @@ type FileOptions struct {
 	// AllowEmpty accepts input that holds no objects at all; without it
 	// that is an error (ErrEmpty).
 	AllowEmpty bool
+	// Cache, when set, is shared by several reads (a diff's two sides):
+	// files whose bytes it has seen are not decoded again.
+	Cache *DecodeCache
 }
 
 // DuplicateError is two different objects of one kind, namespace and name
@@ -77,7 +81,7 @@ func FromFiles(opts FileOptions) (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &decoder{snap: snap, namespace: opts.Namespace, skipped: map[string]int{}, lastWins: opts.LastWins, index: map[string]int{}}
+	d := &decoder{snap: snap, namespace: opts.Namespace, skipped: map[string]int{}, lastWins: opts.LastWins, index: map[string]int{}, cache: opts.Cache}
 	if opts.Kustomize != "" {
 		snap.Source.Files = append(snap.Source.Files, opts.Kustomize)
 		if err := d.kustomize(opts.Kustomize); err != nil {
@@ -196,6 +200,7 @@ type decoder struct {
 	lastWins       bool
 	identical      int
 	firstIdentical string
+	cache          *DecodeCache
 }
 
 // document is one YAML document or JSON value of a file.
@@ -218,8 +223,20 @@ func (d *decoder) decodeFile(file string, data []byte) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", file, err)
 	}
-	docs, splitErr := splitStream(text)
-	objs := decodeAll(len(docs), func(i int) decoded { return decodeObject(docs[i]) })
+	var key [sha256.Size]byte
+	docs, objs, cached := []document(nil), []decoded(nil), false
+	if d.cache != nil {
+		key = sha256.Sum256(text)
+		docs, objs, cached = d.cache.get(key)
+	}
+	var splitErr error
+	if !cached {
+		docs, splitErr = splitStream(text)
+		objs = decodeAll(len(docs), func(i int) decoded { return decodeObject(docs[i]) })
+		if d.cache != nil && splitErr == nil {
+			d.cache.put(key, docs, objs)
+		}
+	}
 	for i, doc := range docs {
 		if err := d.addDecoded(file, doc, objs[i]); err != nil {
 			return fmt.Errorf("%s: document %d (line %d): %w", file, doc.index, doc.line, err)

@@ -20,10 +20,10 @@ type Exposure struct {
 	FromNamespaces map[string][]string
 }
 
-// Exposure computes the model's Exposure. Its cost grows with the square of
-// the classes, at worst, never with workloads or pods: a class pair is
-// evaluated only while one of the namespace pairs it stands for is not yet
-// known to be reached.
+// Exposure computes the model's Exposure. Its cost grows with the class
+// pairs that ingress allows at all (the square of the classes at worst),
+// never with workloads or pods: a class pair is evaluated only while one of
+// the namespace pairs it stands for is not yet known to be reached.
 func (m *Model) Exposure() *Exposure {
 	ci := m.classIndex()
 	ev := newMatrixEval(m, ci)
@@ -66,8 +66,29 @@ func (m *Model) Exposure() *Exposure {
 		}
 		return false
 	}
-	for s := range ci.classes {
-		for d := range ci.classes {
+	// The classes that may send to a class, as far as its ingress says:
+	// those its ingress row allows something from (shared by the classes
+	// of one ingress profile), or all of them when it is not isolated.
+	all := make([]int, len(ci.classes))
+	for c := range all {
+		all[c] = c
+	}
+	sources := map[int][]int{}
+	for d := range ci.classes {
+		srcs := all
+		if p := ev.profile[ingress][d]; p >= 0 {
+			var ok bool
+			if srcs, ok = sources[p]; !ok {
+				srcs = nil
+				for s, id := range ev.rows[ingress][p] {
+					if id != noPortsID {
+						srcs = append(srcs, s)
+					}
+				}
+				sources[p] = srcs
+			}
+		}
+		for _, s := range srcs {
 			// Pods of two namespaces are distinct pods, so the class pair's
 			// ports are those of an edge between their workloads.
 			if !unknown(s, d) || ev.pair(s, d) == noPortsID {

@@ -112,3 +112,36 @@ func TestExposureMatchesMatrix(t *testing.T) {
 		}
 	}
 }
+
+// TestPeerPodCount: PeerPodCount counts what PeerPods lists, and
+// PeerNamespaces answers alike for peers that share a namespaceSelector
+// (it memoises by selector), on random snapshots.
+func TestPeerPodCount(t *testing.T) {
+	for i := 0; i < 300; i++ {
+		seed := *flagSeed + uint64(i)
+		snap := reachtest.GenerateCase(reachtest.Seeded(seed)).Snapshot
+		m, err := reach.Build(snap, reach.DefaultOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := m.Query()
+		fresh := func() *reach.Query { return m.Query() }
+		for _, pol := range m.Policies() {
+			for d, rules := range pol.Rules {
+				for _, r := range rules {
+					for pi := range r.Peers {
+						n := len(q.PeerPods(pol.Ref, reach.Dir(d), r.Index, pi))
+						if got := q.PeerPodCount(pol.Ref, reach.Dir(d), r.Index, pi); got != n {
+							t.Fatalf("seed %d: %s rule %d peer %d: PeerPodCount %d, PeerPods lists %d", seed, pol.Ref, r.Index, pi, got, n)
+						}
+						// A new Query has nothing memoised.
+						want := fresh().PeerNamespaces(pol.Ref, reach.Dir(d), r.Index, pi)
+						if got := q.PeerNamespaces(pol.Ref, reach.Dir(d), r.Index, pi); !slices.Equal(got, want) {
+							t.Fatalf("seed %d: %s rule %d peer %d: PeerNamespaces %v after others, %v alone", seed, pol.Ref, r.Index, pi, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"iter"
 	"math/bits"
 	"net/netip"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -321,6 +322,9 @@ type matrixEval struct {
 	// (nil: not yet known), so rows visit only the classes a rule allows.
 	ruleClasses [][]int32
 	ruleKnown   []bool
+	// byPeer lists, by peer id, the classes the peer matches (see
+	// peerClasses); nil until first used.
+	byPeer [][]int32
 	// tierMemo memoises tierRows' decisions by their input (see tierRows).
 	tierMemo map[string]tierDecision
 	// classPairs counts the class pairs computed, for Stats.
@@ -421,13 +425,56 @@ func (ev *matrixEval) classesOf(r *rule) []int32 {
 		return ev.ruleClasses[r.id]
 	}
 	var out []int32
-	for c := range ev.ci.classes {
-		if ruleMatchesClass(r, &ev.ci.classes[c]) {
-			out = append(out, int32(c))
+	switch {
+	case len(r.peers) == 0:
+		out = make([]int32, len(ev.ci.classes))
+		for c := range out {
+			out[c] = int32(c)
 		}
+	case len(r.peers) == 1:
+		out = ev.peerClasses(r.peers[0].id)
+	default:
+		// The union of the peers' classes, ascending, as a walk of every
+		// class with ruleMatchesClass would list them.
+		seen := map[int32]bool{}
+		for k := range r.peers {
+			for _, c := range ev.peerClasses(r.peers[k].id) {
+				if !seen[c] {
+					seen[c] = true
+					out = append(out, c)
+				}
+			}
+		}
+		slices.Sort(out)
 	}
 	ev.ruleClasses[r.id], ev.ruleKnown[r.id] = out, true
 	return out
+}
+
+// peerClasses returns the classes peer id matches, ascending: the classes
+// whose peers bitset has it. The index is built on first use from the
+// classes' bitsets, so that a rule's classes cost what they hold, not a
+// walk of every class.
+func (ev *matrixEval) peerClasses(id int) []int32 {
+	if ev.byPeer == nil {
+		ev.byPeer = [][]int32{}
+		for c := range ev.ci.classes {
+			for w, word := range ev.ci.classes[c].peers {
+				for word != 0 {
+					p := w*64 + bits.TrailingZeros64(word)
+					word &= word - 1
+					for p >= len(ev.byPeer) {
+						ev.byPeer = append(ev.byPeer, nil)
+					}
+					ev.byPeer[p] = append(ev.byPeer[p], int32(c))
+				}
+			}
+		}
+	}
+	if id < 0 || id >= len(ev.byPeer) {
+		return nil
+	}
+	return ev.byPeer[id]
 }
 
 func ruleMatchesClass(r *rule, cl *podClass) bool {

@@ -1,6 +1,9 @@
 package reach
 
 import (
+	"fmt"
+	"math/bits"
+	"slices"
 	"sort"
 
 	corev1 "k8s.io/api/core/v1"
@@ -27,6 +30,37 @@ type Query struct {
 	policy map[PolicyRef]int
 	// namespaces are the snapshot's namespaces, sorted.
 	namespaces []string
+	// byPeer lists, by peer id, the classes the peer matches; nil until
+	// first used (see peerClasses).
+	byPeer [][]int
+	// nsMatches memoises PeerNamespaces by namespaceSelector: policies
+	// repeat a few selectors (team=x, purpose=monitoring) many times.
+	nsMatches map[string][]string
+}
+
+// peerClasses returns the classes a counted peer matches, ascending, from
+// the classes' peer bitsets read once: a peer's question then costs its
+// classes, not a walk of every class.
+func (q *Query) peerClasses(id int) []int {
+	if q.byPeer == nil {
+		q.byPeer = [][]int{}
+		for c := range q.ci.classes {
+			for w, word := range q.ci.classes[c].peers {
+				for word != 0 {
+					p := w*64 + bits.TrailingZeros64(word)
+					word &= word - 1
+					for p >= len(q.byPeer) {
+						q.byPeer = append(q.byPeer, nil)
+					}
+					q.byPeer[p] = append(q.byPeer[p], c)
+				}
+			}
+		}
+	}
+	if id < 0 || id >= len(q.byPeer) {
+		return nil
+	}
+	return q.byPeer[id]
 }
 
 // Query returns a Query over the model.
@@ -130,13 +164,23 @@ func (q *Query) PeerNamespaces(ref PolicyRef, d Dir, rule, peer int) []string {
 	if pr.nsSel == nil {
 		return []string{q.m.policies[pi].ref.Namespace}
 	}
+	// The selector's type tells labels.Nothing from labels.Everything,
+	// which both print as "".
+	key := fmt.Sprintf("%T %s", pr.nsSel, pr.nsSel.String())
+	if out, ok := q.nsMatches[key]; ok {
+		return slices.Clone(out)
+	}
 	out := []string{}
 	for _, ns := range q.namespaces {
 		if pr.nsSel.Matches(q.m.namespaceLabels(ns)) {
 			out = append(out, ns)
 		}
 	}
-	return out
+	if q.nsMatches == nil {
+		q.nsMatches = map[string][]string{}
+	}
+	q.nsMatches[key] = out
+	return slices.Clone(out)
 }
 
 // PeerPods returns the snapshot's pods a peer of a rule matches, in
@@ -154,10 +198,8 @@ func (q *Query) PeerPods(ref PolicyRef, d Dir, rule, peer int) []*corev1.Pod {
 	if active {
 		// Classes record which of the counted peers match their pods.
 		var idx []int
-		for c := range q.ci.classes {
-			if q.ci.classes[c].peers.has(pr.id) {
-				idx = append(idx, q.classPods[c]...)
-			}
+		for _, c := range q.peerClasses(pr.id) {
+			idx = append(idx, q.classPods[c]...)
 		}
 		sort.Ints(idx)
 		for _, i := range idx {
@@ -172,6 +214,23 @@ func (q *Query) PeerPods(ref PolicyRef, d Dir, rule, peer int) []*corev1.Pod {
 		}
 	}
 	return out
+}
+
+// PeerPodCount is len(PeerPods(...)), counted on the classes without
+// listing the pods.
+func (q *Query) PeerPodCount(ref PolicyRef, d Dir, rule, peer int) int {
+	_, r, active := q.findRule(ref, d, rule)
+	if r == nil || peer < 0 || peer >= len(r.peers) {
+		return 0
+	}
+	if !active {
+		return len(q.PeerPods(ref, d, rule, peer))
+	}
+	n := 0
+	for _, c := range q.peerClasses(r.peers[peer].id) {
+		n += len(q.classPods[c])
+	}
+	return n
 }
 
 // NamedPortUse says how a named port entry of a rule resolves on the pods
