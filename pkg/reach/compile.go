@@ -68,6 +68,11 @@ type Model struct {
 	// diff and the html map of one model ask for the same one.
 	matricesMu sync.Mutex
 	matrices   map[Level]*Matrix
+
+	// eval is the matrixEval Exposure and Redundancy share (see
+	// sharedEval), guarded by evalMu for as long as either uses it.
+	evalMu sync.Mutex
+	eval   *matrixEval
 }
 
 // Notes returns what the model had to assume about its input (unknown peer

@@ -25,8 +25,10 @@ type Exposure struct {
 // never with workloads or pods: a class pair is evaluated only while one of
 // the namespace pairs it stands for is not yet known to be reached.
 func (m *Model) Exposure() *Exposure {
+	m.evalMu.Lock()
+	defer m.evalMu.Unlock()
 	ci := m.classIndex()
-	ev := newMatrixEval(m, ci)
+	ev := m.sharedEval(ci)
 	out := &Exposure{ClassFromOutside: make([]bool, len(ci.classes)), FromNamespaces: map[string][]string{}}
 	for c := range ci.classes {
 		out.ClassFromOutside[c] = ev.reachedFromOutside(c)
@@ -131,4 +133,15 @@ func (ev *matrixEval) reachedFromOutside(c int) bool {
 		}
 	}
 	return false
+}
+
+// sharedEval returns the rows of every isolation profile, computed once
+// for Exposure and Redundancy, which only read them (the audit asks both:
+// at 100,000 pods the rows are seconds of work and hundreds of MiB). The
+// caller holds m.evalMu.
+func (m *Model) sharedEval(ci *classIndex) *matrixEval {
+	if m.eval == nil {
+		m.eval = newMatrixEval(m, ci)
+	}
+	return m.eval
 }

@@ -83,8 +83,10 @@ type Redundancy struct {
 // Removing two redundant policies together can matter (two copies of one
 // policy are each redundant); the audit reports exact copies separately.
 func (m *Model) Redundancy() Redundancy {
+	m.evalMu.Lock()
+	defer m.evalMu.Unlock()
 	ci := m.classIndex()
-	ev := newMatrixEval(m, ci)
+	ev := m.sharedEval(ci)
 	// classesOf[d][pi]: the classes policy pi isolates in direction d, ascending.
 	var classesOf [2][][]int
 	for d := range classesOf {
