@@ -36,8 +36,8 @@ type DiffOptions struct {
 
 	failSeverity *audit.Severity
 	format       *format
-	// cache is shared by the two sides' manifests: files a pull request
-	// leaves unchanged are decoded once.
+	// cache is shared by the two sides' manifests (--base and -f): files a
+	// pull request leaves unchanged are decoded once.
 	cache *inventory.DecodeCache
 }
 
@@ -182,7 +182,9 @@ func (o *DiffOptions) config() audit.Config {
 // Complete fills the derived fields: the format and the contexts named.
 func (o *DiffOptions) Complete() error {
 	o.format = o.formats().find(o.Output)
-	o.cache = inventory.NewDecodeCache()
+	if o.baseFiles() && len(o.Filenames) > 0 {
+		o.cache = inventory.NewDecodeCache()
+	}
 	if o.AllContexts || strings.Contains(o.contextFlag(), ",") || strings.Contains(o.BaseContext, ",") {
 		return usageErrorf("diff compares two states: give one --context (and one --base-context), not several")
 	}
@@ -271,6 +273,12 @@ func (o *DiffOptions) live(ctx context.Context) (*inventory.Snapshot, error) {
 func (o *DiffOptions) states(ctx context.Context) (base, proposed *inventory.Snapshot, err error) {
 	switch {
 	case o.baseFiles():
+		if o.cache != nil {
+			// Keep only the base's files that the proposed side repeats.
+			if err := o.cache.Expect(o.Filenames, o.Recursive); err != nil {
+				return nil, nil, inputError(err, manifestHint(err))
+			}
+		}
 		if base, err = o.files(o.Base, o.BaseKustomize); err != nil {
 			return nil, nil, err
 		}
@@ -347,6 +355,7 @@ func (o *DiffOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	o.cache = nil // both sides are read: let the decoded copies go
 	bm, err := o.EngineOptions.Build(baseSnap)
 	if err != nil {
 		return err

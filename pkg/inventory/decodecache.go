@@ -2,6 +2,8 @@ package inventory
 
 import (
 	"crypto/sha256"
+	"fmt"
+	"os"
 	"sync"
 )
 
@@ -13,6 +15,9 @@ import (
 type DecodeCache struct {
 	mu    sync.Mutex
 	files map[[sha256.Size]byte]cachedFile
+	// want, once Expect has been called, are the only contents kept: those
+	// of the files a later read will ask for.
+	want map[[sha256.Size]byte]bool
 	// Hits counts the files read from the cache.
 	Hits int
 }
@@ -25,6 +30,43 @@ type cachedFile struct {
 // NewDecodeCache returns an empty cache.
 func NewDecodeCache() *DecodeCache {
 	return &DecodeCache{files: map[[sha256.Size]byte]cachedFile{}}
+}
+
+// Expect reads the files that paths name (folders as -f reads them, with
+// recursive as -R) and keeps from then on only contents that one of them
+// holds, so that a read before the one of paths copies into the cache only
+// what that read will use.
+func (c *DecodeCache) Expect(paths []string, recursive bool) error {
+	files, err := expandPaths(paths, recursive)
+	if err != nil {
+		return err
+	}
+	want := map[[sha256.Size]byte]bool{}
+	for _, f := range files {
+		if f == "-" {
+			continue
+		}
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", f, err)
+		}
+		text, err := normalizeText(data)
+		if err != nil {
+			continue // the read itself reports it
+		}
+		want[sha256.Sum256(text)] = true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.want = want
+	return nil
+}
+
+// wanted says whether contents with this key are worth keeping.
+func (c *DecodeCache) wanted(key [sha256.Size]byte) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.want == nil || c.want[key]
 }
 
 func (c *DecodeCache) get(key [sha256.Size]byte) ([]document, []decoded, bool) {
@@ -43,6 +85,9 @@ func (c *DecodeCache) put(key [sha256.Size]byte, docs []document, objs []decoded
 		if failed(o) {
 			return
 		}
+	}
+	if !c.wanted(key) {
+		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

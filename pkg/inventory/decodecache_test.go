@@ -80,3 +80,42 @@ func TestDecodeCacheSkipsErrors(t *testing.T) {
 		t.Errorf("a failed file was served from the cache")
 	}
 }
+
+// With Expect, only the contents the later read repeats are kept.
+func TestDecodeCacheExpect(t *testing.T) {
+	base, head := t.TempDir(), t.TempDir()
+	write := func(dir, name, from string) {
+		data, err := os.ReadFile(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(base, "a.yaml", "testdata/multi.yaml")
+	write(head, "a.yaml", "testdata/multi.yaml")
+	write(base, "b.yaml", "testdata/list.yaml") // changed by the pull request:
+	write(head, "b.yaml", "testdata/tiers.yaml")
+	cache := NewDecodeCache()
+	if err := cache.Expect([]string{head}, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := FromFiles(FileOptions{Paths: []string{base}, Cache: cache}); err != nil {
+		t.Fatal(err)
+	}
+	if len(cache.files) != 1 {
+		t.Errorf("the cache keeps %d files, want 1 (the one both sides hold)", len(cache.files))
+	}
+	got, err := FromFiles(FileOptions{Paths: []string{head}, Cache: cache})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := FromFiles(FileOptions{Paths: []string{head}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cache.Hits != 1 || !reflect.DeepEqual(got, want) {
+		t.Errorf("%d hits, same snapshot as without the cache: %v; want 1 hit and the same", cache.Hits, reflect.DeepEqual(got, want))
+	}
+}
