@@ -2,29 +2,38 @@
 # `make bench`: scale benchmarks of kubectl-netaudit, outside `make test`.
 #
 #  1. Go benchmarks (test/bench): decoding, engine build, full matrix and full
-#     audit at 1k, 10k and 50k pods, with ns/op, allocations and peak heap.
+#     audit at 1k, 10k and 50k pods and on 10k bare pods, with ns/op,
+#     allocations and peak heap; and decode throughput per input shape
+#     (pkg/inventory BenchmarkDecodeShape: MB/s and MB per CPU second).
 #  2. The built binary end to end (test/bench/cmd/benchrun): the audit from
-#     YAML and JSON manifests at 1k/10k/50k pods; the engine as pods double
-#     under fixed workloads; np-guard's netpol-analyzer `list` next to ours on
-#     the same 5k-pod manifests, with their verdicts compared; and a live
+#     YAML and JSON manifests at 1k/10k/50k/100k pods; the audit and the
+#     matrix of 10k bare pods (each its own workload); the engine as pods
+#     double under fixed workloads; np-guard's netpol-analyzer `list` next to
+#     ours on the same 5k-pod manifests, with their verdicts compared; a live
 #     envtest API server holding 10k pods, audited next to
-#     `kubectl get namespaces,pods,networkpolicies -A -o json` on it.
+#     `kubectl get namespaces,pods,networkpolicies -A -o json` on it; and
+#     where each audit's time went (--timings: decode or fetch, build,
+#     verdicts, checks, print).
 #
-# About 15 minutes on 2 cores once kube-apiserver, etcd and netpol-analyzer
+# About 30 minutes on 2 cores once kube-apiserver, etcd and netpol-analyzer
 # are cached (hack/envtest-assets.sh, hack/netpol-analyzer.sh; the first run
-# builds them). Results go to stdout and to $BENCH_OUT/bench-results.txt.
+# builds them); most of it generates and writes the 100k-pod manifests.
+# Results go to stdout and to $BENCH_OUT/bench-results.txt.
 #
 # Knobs (environment): BENCH_OUT (default: a temp folder), BENCH_SIZES
-# (default 1000,10000,50000), BENCH_LIVE_PODS (default 10000; 0 skips the
-# live part), BENCH_NP_PODS (default 5000; 0 skips netpol-analyzer),
-# BENCH_RUNS (default 3), BENCH_GO=0 skips the Go benchmarks.
+# (default 1000,10000,50000,100000), BENCH_BARE_PODS (default 10000; 0
+# skips), BENCH_LIVE_PODS (default 10000; a comma-separated list loads one
+# server per size, e.g. 10000,100000; 0 skips the live part), BENCH_NP_PODS
+# (default 5000; 0 skips netpol-analyzer), BENCH_RUNS (default 3),
+# BENCH_GO=0 skips the Go benchmarks.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 out=${BENCH_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/netaudit-bench.XXXXXX")}
 mkdir -p "$out"
-sizes=${BENCH_SIZES:-1000,10000,50000}
+sizes=${BENCH_SIZES:-1000,10000,50000,100000}
+bare_pods=${BENCH_BARE_PODS:-10000}
 live_pods=${BENCH_LIVE_PODS:-10000}
 np_pods=${BENCH_NP_PODS:-5000}
 runs=${BENCH_RUNS:-3}
@@ -38,17 +47,19 @@ if [[ "${BENCH_GO:-1}" != 0 ]]; then
   go_sizes=""
   [[ ",$sizes," == *",50000,"* ]] || go_sizes=small
   BENCH_SIZES=$go_sizes go test -run '^$' -bench . -benchtime 3x -timeout 30m ./test/bench/ | tee -a "$results"
+  echo "bench: decode throughput per input shape (go test -run '^$' -bench DecodeShape ./pkg/inventory/)" >&2
+  go test -run '^$' -bench DecodeShape -benchtime 3x ./pkg/inventory/ | tee -a "$results"
 fi
 
 echo "bench: building bin/kubectl-netaudit and the harness" >&2
 make -s build
 go build -o "$out/benchrun" ./test/bench/cmd/benchrun
 
-args=(-bin "$root/bin/kubectl-netaudit" -sizes "$sizes" -runs "$runs" -live-pods "$live_pods" -np-pods "$np_pods" -workdir "$out/work")
+args=(-bin "$root/bin/kubectl-netaudit" -sizes "$sizes" -bare-pods "$bare_pods" -runs "$runs" -live-pods "$live_pods" -np-pods "$np_pods" -workdir "$out/work")
 if [[ "$np_pods" != 0 ]]; then
   args+=(-netpolicy "$(hack/netpol-analyzer.sh)")
 fi
-if [[ "$live_pods" != 0 ]]; then
+if [[ "$live_pods" != 0 && -n "$live_pods" ]]; then
   KUBEBUILDER_ASSETS=$(hack/envtest-assets.sh)
   export KUBEBUILDER_ASSETS
   command -v kubectl >/dev/null || { echo "bench: kubectl is not on PATH; it is the live fetch baseline (or BENCH_LIVE_PODS=0)" >&2; exit 1; }

@@ -43,8 +43,8 @@ import (
 
 type options struct {
 	bin, kubectl, netpolicy string
-	sizes                   []int
-	npPods, livePods        int
+	sizes, livePods         []int
+	npPods, barePods        int
 	runs, loadWorkers       int
 	workDir, results        string
 	skipScaling             bool
@@ -56,13 +56,14 @@ func main() {
 		return
 	}
 	var o options
-	var sizes string
+	var sizes, livePods string
 	flag.StringVar(&o.bin, "bin", "bin/kubectl-netaudit", "the kubectl-netaudit binary to time")
 	flag.StringVar(&o.kubectl, "kubectl", "kubectl", "kubectl, for the live fetch baseline")
 	flag.StringVar(&o.netpolicy, "netpolicy", "", "netpol-analyzer's netpolicy binary (empty: skip the peer comparison)")
-	flag.StringVar(&sizes, "sizes", "1000,10000,50000", "pod counts for the audit from manifests")
+	flag.StringVar(&sizes, "sizes", "1000,10000,50000,100000", "pod counts for the audit from manifests (workloads pods/10, namespaces pods/50, policies pods/5)")
 	flag.IntVar(&o.npPods, "np-pods", 5000, "pods of the cluster compared with netpol-analyzer")
-	flag.IntVar(&o.livePods, "live-pods", 10000, "pods loaded into envtest for the live audit (0: skip; needs KUBEBUILDER_ASSETS)")
+	flag.IntVar(&o.barePods, "bare-pods", 10000, "pods of the bare-pod cluster (no owners: each pod is a workload; 0: skip)")
+	flag.StringVar(&livePods, "live-pods", "10000", "pod counts loaded into envtest for the live audit, one server each (0: skip; needs KUBEBUILDER_ASSETS)")
 	flag.IntVar(&o.runs, "runs", 3, "runs per measurement; the one with the least CPU is shown")
 	flag.IntVar(&o.loadWorkers, "load-workers", 8, "concurrent requests when loading the live cluster")
 	flag.StringVar(&o.workDir, "workdir", "", "folder for manifests and logs (default: a temporary one, removed after)")
@@ -70,11 +71,23 @@ func main() {
 	flag.BoolVar(&o.skipScaling, "skip-scaling", false, "skip the in-process engine scaling table")
 	flag.Parse()
 	for _, s := range strings.Split(sizes, ",") {
+		if strings.TrimSpace(s) == "" {
+			continue // -sizes "": skip the audit from manifests
+		}
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n <= 0 {
 			fatalf("-sizes: %q is not a pod count", s)
 		}
 		o.sizes = append(o.sizes, n)
+	}
+	for _, s := range strings.Split(livePods, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 0 {
+			fatalf("-live-pods: %q is not a pod count", s)
+		}
+		if n > 0 {
+			o.livePods = append(o.livePods, n)
+		}
 	}
 	// Commands run in the work folder: make paths to binaries absolute.
 	for _, p := range []*string{&o.bin, &o.netpolicy} {
@@ -104,7 +117,13 @@ func main() {
 		out = io.MultiWriter(os.Stdout, f)
 	}
 	r := &runner{o: o, out: out}
-	steps := []func() error{r.fromManifests}
+	var steps []func() error
+	if len(o.sizes) > 0 {
+		steps = append(steps, r.fromManifests)
+	}
+	if o.barePods > 0 {
+		steps = append(steps, r.bare)
+	}
 	if !o.skipScaling {
 		steps = append(steps, r.scaling)
 	}
@@ -112,9 +131,10 @@ func main() {
 	if o.netpolicy != "" {
 		steps = append(steps, r.peer)
 	}
-	if o.livePods > 0 {
-		steps = append(steps, r.live)
+	for _, pods := range o.livePods {
+		steps = append(steps, func() error { return r.live(pods) })
 	}
+	steps = append(steps, r.phaseTable)
 	for _, step := range steps {
 		if err := step(); err != nil {
 			fatalf("%v", err)
@@ -134,12 +154,112 @@ func progress(format string, args ...any) {
 type runner struct {
 	o   options
 	out io.Writer
+	// phases are the --timings of the audits measured, for phaseTable.
+	phases []phaseRow
 }
 
 // usage is what one child process cost.
 type usage struct {
 	wall, cpu time.Duration
 	rss       int64 // bytes
+	// phases are the child's --timings, when it printed them.
+	phases []phase
+}
+
+// phase is one line of kubectl-netaudit --timings.
+type phase struct {
+	name      string
+	wall, cpu float64 // seconds
+}
+
+type phaseRow struct {
+	what   string
+	phases []phase
+}
+
+// parseTimings reads the PHASE WALL-S CPU-S table --timings prints on
+// stderr.
+func parseTimings(stderr string) []phase {
+	var out []phase
+	in := false
+	for _, line := range strings.Split(stderr, "\n") {
+		f := strings.Fields(line)
+		if len(f) == 3 && f[0] == "PHASE" {
+			in, out = true, nil
+			continue
+		}
+		if !in || len(f) != 3 {
+			continue
+		}
+		w, err1 := strconv.ParseFloat(f[1], 64)
+		c, err2 := strconv.ParseFloat(f[2], 64)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		out = append(out, phase{f[0], w, c})
+	}
+	return out
+}
+
+// loadAverage is the one-minute load average, for the tables' notes: on a
+// shared machine it says how much the figures suffered.
+func loadAverage() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	if f := strings.Fields(string(data)); len(f) > 0 {
+		return f[0]
+	}
+	return "unknown"
+}
+
+// timed records the phases of a measured audit for phaseTable.
+func (r *runner) timed(what string, u usage) {
+	if len(u.phases) > 0 {
+		r.phases = append(r.phases, phaseRow{what, u.phases})
+	}
+}
+
+// phaseTable prints where the time of each audit went, from --timings.
+func (r *runner) phaseTable() error {
+	if len(r.phases) == 0 {
+		return nil
+	}
+	var names []string
+	seen := map[string]bool{}
+	for _, row := range r.phases {
+		for _, p := range row.phases {
+			if !seen[p.name] {
+				seen[p.name] = true
+				names = append(names, p.name)
+			}
+		}
+	}
+	header := "AUDIT"
+	for _, n := range names {
+		header += "\t" + strings.ToUpper(n)
+	}
+	var rows [][]string
+	for _, row := range r.phases {
+		cells := []string{row.what}
+		by := map[string]phase{}
+		for _, p := range row.phases {
+			by[p.name] = p
+		}
+		for _, n := range names {
+			if p, ok := by[n]; ok {
+				cells = append(cells, fmt.Sprintf("%.2f/%.2f", p.wall, p.cpu))
+			} else {
+				cells = append(cells, "-")
+			}
+		}
+		rows = append(rows, cells)
+	}
+	r.table("Where the time goes: kubectl-netaudit --timings, wall/CPU seconds per phase",
+		"from the run shown in the tables above; decode reads -f, fetch lists from the API server; verdicts are the engine's classes, exposure and redundancy; CPU counts every core",
+		header, rows)
+	return nil
 }
 
 func (u usage) String() string {
@@ -217,7 +337,7 @@ func measure(dir, stdoutPath string, name string, args ...string) (usage, error)
 	if err := json.Unmarshal(data, &u); err != nil {
 		return usage{}, fmt.Errorf("usage of %s: %w", name, err)
 	}
-	return usage{wall: time.Duration(u.WallNS), cpu: time.Duration(u.CPUNS), rss: u.RSS}, nil
+	return usage{wall: time.Duration(u.WallNS), cpu: time.Duration(u.CPUNS), rss: u.RSS, phases: parseTimings(stderr.String())}, nil
 }
 
 // best runs a measurement n times and keeps the run with the least CPU.
@@ -289,28 +409,77 @@ func (r *runner) fromManifests() error {
 			if err != nil {
 				return err
 			}
-			runs := r.o.runs
-			if pods > 20000 {
-				runs = 1
-			}
-			u, err := best(runs, func() (usage, error) { return measure(r.o.workDir, "", r.o.bin, "-f", dir) })
+			u, err := best(r.o.runs, func() (usage, error) { return measure(r.o.workDir, "", r.o.bin, "-f", dir, "--timings") })
 			if err != nil {
 				return err
 			}
+			r.timed(fmt.Sprintf("%d pods, %s", pods, format), u)
 			target := "-"
 			switch {
 			case pods == 10000:
 				target = fmt.Sprintf("CPU < 2 s, RSS < 1 GiB: %s", verdict(u.cpu < 2*time.Second && u.rss < 1<<30))
 			case pods == 50000:
 				target = fmt.Sprintf("< 15 s: %s", verdict(u.cpu < 15*time.Second && u.wall < 15*time.Second))
+			case pods == 100000:
+				target = fmt.Sprintf("wall < 20 s, RSS < 3 GiB: %s", verdict(u.wall < 20*time.Second && u.rss < 3<<30))
 			}
 			rows = append(rows, []string{strconv.Itoa(len(snap.Pods)), strconv.Itoa(workloads(snap)), strconv.Itoa(len(snap.Namespaces)),
 				strconv.Itoa(len(snap.Policies)), string(format), u.String(), target})
 		}
 	}
 	r.table("Full audit from manifests: kubectl-netaudit -f DIR",
-		fmt.Sprintf("best of %d runs (1 above 20k pods); one file per namespace; table output discarded", r.o.runs),
+		fmt.Sprintf("best of %d runs (least CPU); one file per namespace; table output discarded; load average %s at the end", r.o.runs, loadAverage()),
 		"PODS\tWORKLOADS\tNAMESPACES\tPOLICIES\tFORMAT\tCPU-S\tWALL-S\tMAX-RSS-MIB\tTARGET", rows)
+	return nil
+}
+
+// bare times the audit and the matrix on a cluster of pods without owners:
+// each pod is a workload of its own, so workload pairs number in the
+// millions while pod classes stay in the thousands.
+func (r *runner) bare() error {
+	cfg := gen.Config{Pods: r.o.barePods, Seed: 1, BarePods: true}
+	progress("bare-pod cluster, %d pods: writing manifests", cfg.Pods)
+	snap := gen.Generate(cfg)
+	dir := filepath.Join(r.o.workDir, fmt.Sprintf("bare-%d-yaml", cfg.Pods))
+	if _, err := gen.WriteManifests(snap, dir, gen.YAML); err != nil {
+		return err
+	}
+	type probe struct {
+		name   string
+		args   []string
+		target func(u usage) string
+	}
+	within := func(cpu time.Duration, rss int64) func(u usage) string {
+		return func(u usage) string {
+			return fmt.Sprintf("CPU < %.0f s, RSS < %d MiB: %s", cpu.Seconds(), rss>>20, verdict(u.cpu < cpu && u.rss < rss))
+		}
+	}
+	probes := []probe{
+		{"kubectl-netaudit -f DIR (full audit)", []string{"-f", dir, "--timings"}, within(2*time.Second, 1<<30)},
+		{"kubectl-netaudit matrix -f DIR -o json", []string{"matrix", "-f", dir, "-o", "json"}, within(10*time.Second, 1<<30)},
+		{"kubectl-netaudit matrix -f DIR (table)", []string{"matrix", "-f", dir}, within(10*time.Second, 1<<30)},
+		{"kubectl-netaudit matrix -f DIR --group-by namespace", []string{"matrix", "-f", dir, "--group-by", "namespace"}, nil},
+	}
+	var rows [][]string
+	for _, p := range probes {
+		progress("bare-pod cluster: %s", p.name)
+		u, err := best(r.o.runs, func() (usage, error) { return measure(r.o.workDir, "", r.o.bin, p.args...) })
+		if err != nil {
+			return err
+		}
+		if len(u.phases) > 0 {
+			r.timed(fmt.Sprintf("%d bare pods, yaml", cfg.Pods), u)
+		}
+		target := "-"
+		if p.target != nil {
+			target = p.target(u)
+		}
+		rows = append(rows, []string{p.name, u.String(), target})
+	}
+	r.table(fmt.Sprintf("Bare pods: %d pods without owners (%d workloads), %d namespaces, %d policies, YAML manifests",
+		len(snap.Pods), workloads(snap), len(snap.Namespaces), len(snap.Policies)),
+		fmt.Sprintf("best of %d runs (least CPU); output discarded; load average %s at the end", r.o.runs, loadAverage()),
+		"COMMAND\tCPU-S\tWALL-S\tMAX-RSS-MIB\tTARGET", rows)
 	return nil
 }
 
@@ -535,7 +704,7 @@ func parseConn(s string) (reach.PortSet, error) {
 
 // live starts an envtest API server, loads the cluster, and times
 // kubectl get against kubectl-netaudit on it.
-func (r *runner) live() error {
+func (r *runner) live(pods int) error {
 	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
 		return fmt.Errorf("the live benchmark needs KUBEBUILDER_ASSETS (hack/envtest-assets.sh); or pass -live-pods 0")
 	}
@@ -567,7 +736,7 @@ func (r *runner) live() error {
 	if err != nil {
 		return err
 	}
-	snap := gen.Generate(gen.Config{Pods: r.o.livePods, Seed: 1})
+	snap := gen.Generate(gen.Config{Pods: pods, Seed: 1})
 	progress("loading %d pods and %d policies into envtest with %d workers", len(snap.Pods), len(snap.Policies), r.o.loadWorkers)
 	st, err := gen.Load(context.Background(), cs, snap, r.o.loadWorkers, os.Stderr)
 	if err != nil {
@@ -585,9 +754,12 @@ func (r *runner) live() error {
 	probes := []probe{
 		{"kubectl get namespaces,pods,networkpolicies -A -o json", r.o.kubectl, []string{kc, "get", "namespaces,pods,networkpolicies", "-A", "-o", "json"}},
 		{"kubectl-netaudit policies (fetch + inventory)", r.o.bin, []string{kc, "policies"}},
-		{"kubectl-netaudit (full audit)", r.o.bin, []string{kc}},
+		{"kubectl-netaudit (full audit)", r.o.bin, []string{kc, "--timings"}},
 		{"kubectl-netaudit --chunk-size 0 (full audit, no paging)", r.o.bin, []string{kc, "--chunk-size", "0"}},
 		{"kubectl-netaudit --chunk-size 2000 (full audit)", r.o.bin, []string{kc, "--chunk-size", "2000"}},
+	}
+	if len(snap.Pods) > 20000 {
+		probes = probes[:3] // the paging variants take minutes each at this size
 	}
 	var rows [][]string
 	var floor usage
@@ -607,12 +779,16 @@ func (r *runner) live() error {
 			ratio = fmt.Sprintf("%.2fx", q)
 			if i == 2 {
 				target = fmt.Sprintf("wall <= kubectl get: %s", verdict(q <= 1))
+				if len(snap.Pods) >= 100000 {
+					target = fmt.Sprintf("wall < 15 s: %s", verdict(u.wall < 15*time.Second))
+				}
+				r.timed(fmt.Sprintf("live, %d pods", len(snap.Pods)), u)
 			}
 		}
 		rows = append(rows, []string{p.name, u.String(), ratio, target})
 	}
 	r.table(fmt.Sprintf("Live: envtest API server holding %d pods, %d policies, %d namespaces", len(snap.Pods), len(snap.Policies), len(snap.Namespaces)),
-		fmt.Sprintf("best of %d runs each; the server runs on the same 2 cores; VS-KUBECTL is wall time over kubectl get's", r.o.runs),
+		fmt.Sprintf("best of %d runs each; the server runs on the same 2 cores; VS-KUBECTL is wall time over kubectl get's; load average %s at the end", r.o.runs, loadAverage()),
 		"COMMAND\tCPU-S\tWALL-S\tMAX-RSS-MIB\tVS-KUBECTL\tTARGET", rows)
 	return nil
 }
