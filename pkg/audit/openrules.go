@@ -9,19 +9,19 @@ import (
 
 var _ = register(Check{
 	ID: "NA010", Name: "rule-open-to-world", Severity: High,
-	Summary: "A rule allows traffic from or to 0.0.0.0/0, ::/0 or another very wide ipBlock.",
+	Summary: "A rule allows traffic from or to 0.0.0.0/0, ::/0 or another very wide ipBlock. Severity: high for ingress on every port, medium for ingress on some ports or egress on every port, low for egress on some ports.",
 	Run:     wideIPBlocks,
 })
 
 var _ = register(Check{
 	ID: "NA011", Name: "rule-any-peer", Severity: High,
-	Summary: "A rule has no from/to peers: it allows every source or destination, in and outside the cluster.",
+	Summary: "A rule has no from/to peers: it allows every source or destination, in and outside the cluster. Severity: high for ingress on every port, medium for ingress on some ports or egress on every port, low for egress on some ports.",
 	Run:     anyPeerRules,
 })
 
 var _ = register(Check{
 	ID: "NA012", Name: "rule-all-namespaces", Severity: Medium,
-	Summary: "A peer has namespaceSelector: {}: it matches pods in every namespace, including ones created later.",
+	Summary: "A peer has namespaceSelector: {}: it matches pods in every namespace, including ones created later. Severity: medium for ingress, low for egress.",
 	Run:     allNamespacesPeers,
 })
 
@@ -55,6 +55,38 @@ func activeRules(in *Input, fn func(pol *reach.Policy, r ruleView, exposed strin
 	}
 }
 
+// openRules is activeRules for the checks that judge how open a rule is
+// (NA010-NA013): a named port entry that resolves on none of the pods it
+// applies to matches nothing (NA033 reports it), so it is left out of the
+// rule's ports, and a rule whose every port entry is such a name allows
+// nothing today and is not called open.
+func openRules(in *Input, fn func(pol *reach.Policy, r ruleView, exposed string)) {
+	activeRules(in, func(pol *reach.Policy, r ruleView, exposed string) {
+		if len(r.Ports) == 0 {
+			fn(pol, r, exposed)
+			return
+		}
+		live := make([]reach.Port, 0, len(r.Ports))
+		for pi, p := range r.Ports {
+			if p.Name != "" {
+				if _, dead := unresolved(in, pol.Ref, r, pi); dead {
+					continue
+				}
+			}
+			live = append(live, p)
+		}
+		switch {
+		case len(live) == 0:
+			return
+		case len(live) < len(r.Ports):
+			rule := *r.Rule
+			rule.Ports = live
+			r.Rule = &rule
+		}
+		fn(pol, r, exposed)
+	})
+}
+
 // openSeverity: ingress from the world matters more than egress to it, and
 // all ports more than some.
 func openSeverity(dir string, allPorts bool) Severity {
@@ -76,7 +108,7 @@ func direction(r ruleView) (verb, prep string) {
 
 func anyPeerRules(in *Input) []Finding {
 	var out []Finding
-	activeRules(in, func(pol *reach.Policy, r ruleView, exposed string) {
+	openRules(in, func(pol *reach.Policy, r ruleView, exposed string) {
 		if len(r.Peers) > 0 || (r.dir == "egress" && onlyDNSPorts(r.Ports)) {
 			return // egress to any resolver on 53 is the standard DNS allowance
 		}
@@ -121,7 +153,7 @@ func worldText(prefix netip.Prefix, limit int) string {
 // reported as such.
 func wideIPBlocks(in *Input) []Finding {
 	var out []Finding
-	activeRules(in, func(pol *reach.Policy, r ruleView, exposed string) {
+	openRules(in, func(pol *reach.Policy, r ruleView, exposed string) {
 		for _, p := range r.Peers {
 			if p.Kind != reach.PeerAddresses {
 				continue
@@ -155,7 +187,7 @@ func wideIPBlocks(in *Input) []Finding {
 
 func allNamespacesPeers(in *Input) []Finding {
 	var out []Finding
-	activeRules(in, func(pol *reach.Policy, r ruleView, exposed string) {
+	openRules(in, func(pol *reach.Policy, r ruleView, exposed string) {
 		for _, p := range r.Peers {
 			if p.Kind == reach.PeerAddresses || p.NamespaceSelector == nil || !p.NamespaceSelector.Empty() {
 				continue
@@ -186,7 +218,7 @@ func allNamespacesPeers(in *Input) []Finding {
 
 func allPortsRules(in *Input) []Finding {
 	var out []Finding
-	activeRules(in, func(pol *reach.Policy, r ruleView, exposed string) {
+	openRules(in, func(pol *reach.Policy, r ruleView, exposed string) {
 		if len(r.Peers) == 0 || len(r.Ports) > 0 {
 			return // no peers at all is NA011's
 		}

@@ -78,7 +78,7 @@ func duplicatePolicies(in *Input) []Finding {
 
 var _ = register(Check{
 	ID: "NA040", Name: "redundant-policy", Severity: Low,
-	Summary: "Removing a policy changes no pod's allowances (computed with the engine): other policies already do its work. Policies selecting every pod of their namespace are exempt: they also cover pods created later.",
+	Summary: "Removing a policy changes no pod's allowances (computed with the engine): other policies already do its work. Policies selecting every pod of their namespace are exempt: they also cover pods created later. A policy that changes nothing because its rules allow nothing is reported as blocking the traffic it was meant to allow, never as one to delete.",
 	Run:     redundantPolicies,
 })
 
@@ -149,6 +149,21 @@ func redundantPolicies(in *Input) []Finding {
 		if dup[ref] || !judgeable(in, ref) || selectsAll(in, ref) {
 			continue
 		}
+		if dead := deadRules(in, ref); len(dead) > 0 {
+			// Its rules allow nothing, so nothing is lost by deleting it
+			// today; but the traffic they were written for is blocked,
+			// which is the problem to report, not the policy's existence.
+			out = append(out, Finding{
+				Severity: Medium,
+				Message: fmt.Sprintf("%s changes no pod's allowances because %s nothing: the traffic %s meant to allow is blocked",
+					ref, plural(len(dead), "of its rules allows", "of its rules allow"), map[bool]string{true: "it was", false: "they were"}[len(dead) == 1]),
+				Objects: []Object{objectOfPolicy(ref, dead[0])},
+				Fix:     "fix the rules' peers or port names (see NA031, NA032, NA033) so they match the pods they were written for; do not delete the policy for being redundant",
+				Change:  ChangeReview,
+				Details: []string{"allowing nothing: " + strings.Join(dead, ", ")},
+			})
+			continue
+		}
 		out = append(out, Finding{
 			Severity: Low,
 			Message:  fmt.Sprintf("%s is redundant: removing it changes no pod's ingress or egress allowances, other policies already do its work", ref),
@@ -201,4 +216,35 @@ func hasUnresolvedPort(in *Input, rr reach.RuleRef) bool {
 		}
 	}
 	return false
+}
+
+// deadRules returns the fields of a policy's rules that allow nothing at
+// all: every peer is a selector that matches no pod, or every port entry is
+// a name that resolves on none of the pods the rule applies to.
+func deadRules(in *Input, ref reach.PolicyRef) []string {
+	pol := in.facts.policy(ref)
+	if pol == nil {
+		return nil
+	}
+	var out []string
+	for _, r := range rulesOf(pol, false) {
+		deadPeers := len(r.Peers) > 0
+		for pi, p := range r.Peers {
+			if p.Kind != reach.PeerPods && p.Kind != reach.PeerNamespaces || matchPeer(in, pol, r, pi).pods > 0 {
+				deadPeers = false
+				break
+			}
+		}
+		deadPorts := len(r.Ports) > 0
+		for pi, p := range r.Ports {
+			if _, ok := unresolved(in, pol.Ref, r, pi); p.Name == "" || !ok {
+				deadPorts = false
+				break
+			}
+		}
+		if deadPeers || deadPorts {
+			out = append(out, r.field())
+		}
+	}
+	return out
 }

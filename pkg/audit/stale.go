@@ -289,22 +289,35 @@ func oneEdit(a, b string) bool {
 func unresolvedNamedPorts(in *Input) []Finding {
 	var out []Finding
 	activeRules(in, func(pol *reach.Policy, r ruleView, _ string) {
+		type deadPort struct {
+			pi  int
+			use reach.NamedPortUse
+		}
+		var dead []deadPort
 		for pi, p := range r.Ports {
 			if p.Name == "" {
 				continue
 			}
-			use, ok := unresolved(in, pol.Ref, r, pi)
-			if !ok {
-				continue
+			if use, ok := unresolved(in, pol.Ref, r, pi); ok {
+				dead = append(dead, deadPort{pi, use})
 			}
+		}
+		// The open-rule checks (NA010-NA013) leave such entries out, and
+		// a rule with no other port out altogether: say so here.
+		whole := ""
+		if len(dead) == len(r.Ports) {
+			whole = "; the rule has no other port, so it allows nothing at all until a pod declares the name"
+		}
+		for _, d := range dead {
+			p, use := r.Ports[d.pi], d.use
 			why := ""
 			if use.OtherProtocol != "" {
 				why = fmt.Sprintf(" (some declare it, but over %s)", use.OtherProtocol)
 			}
 			out = append(out, Finding{
 				Severity: Medium,
-				Message: fmt.Sprintf("%s %s port %q/%s resolves on none of the %s it applies to%s: the entry allows nothing",
-					pol.Ref, r.label(), p.Name, p.Protocol, plural(use.Destinations, "pod", "pods"), why),
+				Message: fmt.Sprintf("%s %s port %q/%s resolves on none of the %s it applies to%s: the entry matches nothing on pods without that name%s",
+					pol.Ref, r.label(), p.Name, p.Protocol, plural(use.Destinations, "pod", "pods"), why, whole),
 				Objects: []Object{objectOfPolicy(pol.Ref, p.Field)},
 				Fix:     "use a port name the destination containers declare with that protocol, or the port number",
 				Change:  ChangeFixNamedPorts,

@@ -1,9 +1,12 @@
 package cmd
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -80,7 +83,46 @@ PROTOCOL is TCP (default), UDP or SCTP.
 	o.formats().bind(fs, &o.Output)
 	o.EngineOptions.AddFlags(fs)
 	o.formats().complete(c)
+	targets := func(c *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		return o.InventoryOptions.completeTargets(c.Context(), toComplete)
+	}
+	_ = c.RegisterFlagCompletionFunc("from", targets)
+	_ = c.RegisterFlagCompletionFunc("to", targets)
 	return c
+}
+
+// completeTargets offers the workloads and pods of the inventory the other
+// flags name (-f, -k, -n, --context, ...), read as the command would read
+// it but within one request timeout (--request-timeout, 30s by default), so
+// that a TAB never hangs on a black-holed server. Nothing is printed: a
+// failed read offers nothing. Standard input is never read.
+func (o *InventoryOptions) completeTargets(ctx context.Context, toComplete string) ([]string, cobra.ShellCompDirective) {
+	const directive = cobra.ShellCompDirectiveNoFileComp
+	if slices.Contains(o.Filenames, "-") {
+		return nil, directive
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	timeout := defaultRequestTimeout
+	if cfg, err := o.ConfigFlags.ToRESTConfig(); err == nil && cfg.Timeout > 0 {
+		timeout = cfg.Timeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	quiet := *o
+	quiet.progress = nil
+	snap, err := quiet.load(ctx)
+	if err != nil {
+		return nil, directive
+	}
+	var out []string
+	for _, name := range snap.TargetNames() {
+		if strings.HasPrefix(name, toComplete) {
+			out = append(out, name)
+		}
+	}
+	return out, directive
 }
 
 // Complete fills the derived fields: the format and the contexts to run on.

@@ -3,6 +3,7 @@ package inventory
 import (
 	"fmt"
 	"net/netip"
+	"sort"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -120,4 +121,23 @@ func PodIPs(p *corev1.Pod) []netip.Addr {
 		add(p.Status.PodIP)
 	}
 	return out
+}
+
+// TargetNames lists what Resolve accepts for the snapshot's pods: every
+// workload as ns/kind/name (kinds other than Pod) and every pod as ns/pod,
+// sorted, for shell completion.
+func (s *Snapshot) TargetNames() []string {
+	seen := map[string]bool{}
+	var workloads, pods []string
+	for i := range s.Pods {
+		p := &s.Pods[i]
+		pods = append(pods, p.Namespace+"/"+p.Name)
+		if w := WorkloadOf(p); w.Kind != "Pod" && !seen[w.String()] {
+			seen[w.String()] = true
+			workloads = append(workloads, w.String())
+		}
+	}
+	sort.Strings(workloads)
+	sort.Strings(pods)
+	return append(workloads, pods...)
 }

@@ -134,7 +134,7 @@ func splitYAML(data []byte, p, first int, fallback *splitError) ([]document, err
 	index := first
 	line := lineAt(data, p)
 	chunk, chunkLine := p, line
-	firstLine := true
+	firstLine, held := true, false
 	for p < len(data) {
 		end := bytes.IndexByte(data[p:], '\n')
 		next := len(data)
@@ -153,11 +153,31 @@ func splitYAML(data []byte, p, first int, fallback *splitError) ([]document, err
 				}
 				return docs, &splitError{line: line, err: fmt.Errorf("invalid YAML document separator %q: a \"---\" line may be followed only by a comment (put the document on the next line)", "--- "+rest)}
 			}
-			if chunk < p {
+			// YAMLReader ends a document at a separator line only when it
+			// holds a line already; otherwise the separator line opens the
+			// next document and is part of it. A marker ("---", "--- #c")
+			// adds nothing to what YAML reads, so it is left out of the
+			// document (held records it); "---#..." (no blank after the
+			// dashes) is no marker but text, which kubectl then fails to
+			// decode, so it stays in.
+			switch {
+			case chunk < p:
 				docs = append(docs, yamlDocument(data, chunk, p, chunkLine, index))
 				index++
-			} else if !firstLine {
-				index++
+				held = false
+			case held:
+				index++ // a document of only a marker: empty
+				held = false
+			case len(text) > 3 && text[3] == '#':
+				firstLine = false
+				p = next
+				line++
+				continue
+			default:
+				if !firstLine {
+					index++
+				}
+				held = true
 			}
 			chunk, chunkLine = next, line+1
 		}

@@ -182,8 +182,8 @@ func TestMatrixJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`"level":"pod"`, `"options":{"ipBlockMatchesPods":true}`, `"edges":[{"from":0,"to":1,"ports":"all"}`,
-		`"external":[{"egress":[{"cidrs":["0.0.0.0/0","::/0"],"ports":"all"}]`} {
+	for _, want := range []string{`"level":"pod"`, `"options":{"ipBlockMatchesPods":true}`, `"edges":[{"from":0,"to":1,"ports":{"TCP":["1-65535"],"UDP":["1-65535"],"SCTP":["1-65535"]}}`,
+		`"external":[{"egress":[{"cidrs":["0.0.0.0/0","::/0"],"ports":{"TCP":["1-65535"],"UDP":["1-65535"],"SCTP":["1-65535"]}}]`} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("got %s, want it to contain %s", out, want)
 		}

@@ -262,13 +262,12 @@ func (s PortSet) String() string {
 	return b.String()
 }
 
-// MarshalJSON writes "all", or an object of protocol to ranges in the fixed
-// order TCP, UDP, SCTP, e.g. {"TCP":["80","443-445"],"UDP":["53"]}; an empty
-// set is {}. Ranges are strings so "443-445" and "80" share one shape.
+// MarshalJSON writes an object of protocol to ranges in the fixed order
+// TCP, UDP, SCTP, e.g. {"TCP":["80","443-445"],"UDP":["53"]}; every port is
+// {"TCP":["1-65535"],"UDP":["1-65535"],"SCTP":["1-65535"]} and an empty set
+// {}. One shape always (no "all" string), so scripts read it one way;
+// ranges are strings so "443-445" and "80" share one shape.
 func (s PortSet) MarshalJSON() ([]byte, error) {
-	if s.IsAll() {
-		return []byte(`"all"`), nil
-	}
 	var b bytes.Buffer
 	b.WriteByte('{')
 	for i, p := range s.Protocols() {
@@ -288,7 +287,8 @@ func (s PortSet) MarshalJSON() ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// UnmarshalJSON reads what MarshalJSON writes.
+// UnmarshalJSON reads what MarshalJSON writes, and "all", which it wrote
+// before, for every port.
 func (s *PortSet) UnmarshalJSON(data []byte) error {
 	var all string
 	if err := json.Unmarshal(data, &all); err == nil {

@@ -103,7 +103,9 @@ func TestPortSetJSON(t *testing.T) {
 		set  reach.PortSet
 		want string
 	}{
-		{"all", reach.AllPorts(), `"all"`},
+		// One shape for every set: every port is the full range per protocol.
+		{"all", reach.AllPorts(), `{"TCP":["1-65535"],"UDP":["1-65535"],"SCTP":["1-65535"]}`},
+		{"all of TCP", reach.AllPortsOf(reach.TCP), `{"TCP":["1-65535"]}`},
 		{"empty", reach.PortSet{}, `{}`},
 		{"protocol order is fixed", reach.PortsOf(reach.UDP, reach.PortRange{From: 53, To: 53}).Union(reach.PortsOf(reach.TCP, reach.PortRange{From: 80, To: 80}, reach.PortRange{From: 443, To: 445})),
 			`{"TCP":["80","443-445"],"UDP":["53"]}`},
@@ -125,6 +127,11 @@ func TestPortSetJSON(t *testing.T) {
 				t.Errorf("round trip: got %s, want %s", back, tt.set)
 			}
 		})
+	}
+	// Files written before still read: "all" is every port.
+	var old reach.PortSet
+	if err := json.Unmarshal([]byte(`"all"`), &old); err != nil || !old.Equal(reach.AllPorts()) {
+		t.Errorf(`Unmarshal("all"): got %s, %v; want every port`, old, err)
 	}
 	for _, bad := range []string{`"some"`, `{"ICMP":["1"]}`, `{"TCP":["0"]}`, `{"TCP":["90-80"]}`, `[1]`} {
 		var s reach.PortSet

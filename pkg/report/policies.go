@@ -60,8 +60,12 @@ type PolicySummary struct {
 	PodSelector  string   `json:"podSelector"`
 	SelectedPods []string `json:"selectedPods"`
 	PodCount     int      `json:"podCount"`
-	IngressRules int      `json:"ingressRules"`
-	EgressRules  int      `json:"egressRules"`
+	// IngressRules and EgressRules count the rules that take effect;
+	// IgnoredRules those the API ignores because policyTypes lacks their
+	// direction (audit check NA034).
+	IngressRules int `json:"ingressRules"`
+	EgressRules  int `json:"egressRules"`
+	IgnoredRules int `json:"ignoredRules,omitempty"`
 }
 
 // NamespaceSummary says, per namespace, how much policy there is.
@@ -119,8 +123,10 @@ func NewPolicyInventory(snap *inventory.Snapshot, model *reach.Model) *PolicyInv
 			PodSelector:  selectorString(&np.Spec.PodSelector),
 			SelectedPods: []string{},
 			PodCount:     len(pods),
-			IngressRules: len(np.Spec.Ingress),
-			EgressRules:  len(np.Spec.Egress),
+		}
+		if pol := model.Policy(reach.NetworkPolicyRef(np.Namespace, np.Name)); pol != nil {
+			ps.IngressRules, ps.EgressRules = len(pol.Rules[reach.Ingress]), len(pol.Rules[reach.Egress])
+			ps.IgnoredRules = len(pol.Inactive[reach.Ingress]) + len(pol.Inactive[reach.Egress])
 		}
 		for _, p := range pods {
 			ps.SelectedPods = append(ps.SelectedPods, p.Name)
@@ -210,7 +216,19 @@ func PrintPolicyTable(w io.Writer, inv *PolicyInventory, wide, noHeaders bool) e
 		if sel == "" {
 			sel = "<all pods>"
 		}
-		row := []string{p.Namespace, p.Name, strings.Join(p.PolicyTypes, ","), sel, strconv.Itoa(p.PodCount), strconv.Itoa(p.IngressRules), strconv.Itoa(p.EgressRules)}
+		in, eg := strconv.Itoa(p.IngressRules), strconv.Itoa(p.EgressRules)
+		if p.IgnoredRules > 0 {
+			// Say where the rules the API ignores went, next to the count
+			// of the direction they were written for.
+			types := strings.Join(p.PolicyTypes, ",")
+			note := fmt.Sprintf(" (+%d ignored)", p.IgnoredRules)
+			if !strings.Contains(types, "Ingress") {
+				in += note
+			} else {
+				eg += note
+			}
+		}
+		row := []string{p.Namespace, p.Name, strings.Join(p.PolicyTypes, ","), sel, strconv.Itoa(p.PodCount), in, eg}
 		if wide {
 			row = append(row, orNone(strings.Join(p.SelectedPods, ",")))
 		}

@@ -14,7 +14,7 @@ import (
 
 // auditNamespaces are the namespaces testdata/audit.yaml builds; findings
 // elsewhere in the shared e2e cluster are not this test's business.
-var auditNamespaces = []string{"aud-anyone", "aud-cancel", "aud-forgot", "aud-host", "aud-nodns", "aud-open", "aud-redundant", "aud-secure", "aud-stale", "aud-world", "kube-system"}
+var auditNamespaces = []string{"aud-anyone", "aud-cancel", "aud-forgot", "aud-host", "aud-ignored", "aud-nodns", "aud-open", "aud-redundant", "aud-secure", "aud-stale", "aud-world", "kube-system"}
 
 // wantFindings is every finding testdata/audit.yaml must produce, as
 // "CHECK first-object": each check fires exactly here and nowhere else.
@@ -34,6 +34,7 @@ var wantFindings = []string{
 	"NA031 aud-stale/networkpolicy/here spec.ingress[0].from[0]",
 	"NA032 aud-stale/networkpolicy/typo spec.podSelector",
 	"NA033 aud-stale/networkpolicy/here spec.ingress[1].ports[0]",
+	"NA034 aud-ignored/networkpolicy/lockdown spec.policyTypes",
 	"NA040 aud-redundant/networkpolicy/from-db",
 	"NA041 aud-redundant/networkpolicy/from-namespace-copy",
 	"NA042 aud-stale/networkpolicy/here spec.ingress[0]",
