@@ -15,9 +15,10 @@
 #     where each audit's time went (--timings: decode or fetch, build,
 #     verdicts, checks, print).
 #
-# About 30 minutes on 2 cores once kube-apiserver, etcd and netpol-analyzer
-# are cached (hack/envtest-assets.sh, hack/netpol-analyzer.sh; the first run
-# builds them); most of it generates and writes the 100k-pod manifests.
+# Expect about 30 minutes on 2 cores once kube-apiserver, etcd and
+# netpol-analyzer are cached (hack/envtest-assets.sh, hack/netpol-analyzer.sh;
+# the first run builds them), an estimate from its parts; much of it
+# generates and writes the 100k-pod manifests.
 # Results go to stdout and to $BENCH_OUT/bench-results.txt.
 #
 # Knobs (environment): BENCH_OUT (default: a temp folder), BENCH_SIZES
