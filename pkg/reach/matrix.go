@@ -493,30 +493,36 @@ func (ev *matrixEval) classesOf(r *rule) []int32 {
 	return out
 }
 
-// peerClasses returns the classes peer id matches, ascending: the classes
-// whose peers bitset has it. The index is built on first use from the
-// classes' bitsets, so that a rule's classes cost what they hold, not a
-// walk of every class.
+// peerClasses returns the classes peer id matches, ascending (see
+// classesByPeer), building the index on first use so that a rule's classes
+// cost what they hold, not a walk of every class.
 func (ev *matrixEval) peerClasses(id int) []int32 {
 	if ev.byPeer == nil {
-		ev.byPeer = [][]int32{}
-		for c := range ev.ci.classes {
-			for w, word := range ev.ci.classes[c].peers {
-				for word != 0 {
-					p := w*64 + bits.TrailingZeros64(word)
-					word &= word - 1
-					for p >= len(ev.byPeer) {
-						ev.byPeer = append(ev.byPeer, nil)
-					}
-					ev.byPeer[p] = append(ev.byPeer[p], int32(c))
-				}
-			}
-		}
+		ev.byPeer = classesByPeer(ev.ci.classes)
 	}
 	if id < 0 || id >= len(ev.byPeer) {
 		return nil
 	}
 	return ev.byPeer[id]
+}
+
+// classesByPeer lists, by peer id, the classes the peer matches, ascending:
+// the classes whose peers bitset has it.
+func classesByPeer(classes []podClass) [][]int32 {
+	out := [][]int32{}
+	for c := range classes {
+		for w, word := range classes[c].peers {
+			for word != 0 {
+				p := w*64 + bits.TrailingZeros64(word)
+				word &= word - 1
+				for p >= len(out) {
+					out = append(out, nil)
+				}
+				out[p] = append(out[p], int32(c))
+			}
+		}
+	}
+	return out
 }
 
 func ruleMatchesClass(r *rule, cl *podClass) bool {

@@ -2,7 +2,6 @@ package reach
 
 import (
 	"fmt"
-	"math/bits"
 	"slices"
 	"sort"
 
@@ -32,30 +31,18 @@ type Query struct {
 	namespaces []string
 	// byPeer lists, by peer id, the classes the peer matches; nil until
 	// first used (see peerClasses).
-	byPeer [][]int
+	byPeer [][]int32
 	// nsMatches memoises PeerNamespaces by namespaceSelector: policies
 	// repeat a few selectors (team=x, purpose=monitoring) many times.
 	nsMatches map[string][]string
 }
 
-// peerClasses returns the classes a counted peer matches, ascending, from
-// the classes' peer bitsets read once: a peer's question then costs its
-// classes, not a walk of every class.
-func (q *Query) peerClasses(id int) []int {
+// peerClasses returns the classes a counted peer matches, ascending (see
+// classesByPeer), read once from the classes' peer bitsets: a peer's
+// question then costs its classes, not a walk of every class.
+func (q *Query) peerClasses(id int) []int32 {
 	if q.byPeer == nil {
-		q.byPeer = [][]int{}
-		for c := range q.ci.classes {
-			for w, word := range q.ci.classes[c].peers {
-				for word != 0 {
-					p := w*64 + bits.TrailingZeros64(word)
-					word &= word - 1
-					for p >= len(q.byPeer) {
-						q.byPeer = append(q.byPeer, nil)
-					}
-					q.byPeer[p] = append(q.byPeer[p], c)
-				}
-			}
-		}
+		q.byPeer = classesByPeer(q.ci.classes)
 	}
 	if id < 0 || id >= len(q.byPeer) {
 		return nil
