@@ -667,6 +667,8 @@ type podInfo struct {
 	// hostIPs are the addresses of the node the pod runs on
 	// (status.hostIPs, else status.hostIP); unparsable ones are left out.
 	hostIPs []netip.Addr
+	// nodeName is spec.nodeName, empty until the pod is scheduled.
+	nodeName string
 }
 
 // onNode reports whether a is an address of the pod's own node.
@@ -677,6 +679,32 @@ func (p *podInfo) onNode(a netip.Addr) bool {
 		}
 	}
 	return false
+}
+
+// sameNode reports whether two pods run on one node, by what a snapshot
+// holds: the same spec.nodeName, or a node address they share. A pod's node
+// addresses are its status.hostIP(s) and, for a hostNetwork pod, its own
+// IPs too (it has the node's). Pods without either are on no known node.
+func sameNode(a, b *podInfo) bool {
+	if a.nodeName != "" && a.nodeName == b.nodeName {
+		return true
+	}
+	shares := func(p, q *podInfo) bool {
+		for _, h := range p.hostIPs {
+			if q.onNode(h) {
+				return true
+			}
+		}
+		if p.hostNetwork {
+			for _, ip := range p.ips {
+				if q.onNode(ip) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	return shares(a, b) || b.hostNetwork && shares(b, a)
 }
 
 type containerPort struct {
@@ -691,6 +719,7 @@ func newPodInfo(p *corev1.Pod) (podInfo, error) {
 		ns:          p.Namespace,
 		labels:      labels.Set(p.Labels),
 		hostNetwork: p.Spec.HostNetwork,
+		nodeName:    p.Spec.NodeName,
 	}
 	var errs []error
 	addIP := func(s, field string) {

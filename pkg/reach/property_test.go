@@ -476,14 +476,16 @@ func portsFor(entries []reach.CIDRPorts, a netip.Addr) (reach.PortSet, error) {
 }
 
 var refReasons = map[string]string{
-	"external":     reach.ReasonExternal,
-	"self":         reach.ReasonSelf,
-	"hostNetwork":  reach.ReasonHostNetwork,
-	"not isolated": reach.ReasonNotIsolated,
-	"allowed":      reach.ReasonAllowed,
-	"no rule":      reach.ReasonNoRule,
-	"from node":    reach.ReasonFromNode,
-	"to node":      reach.ReasonToNode,
+	"external":      reach.ReasonExternal,
+	"self":          reach.ReasonSelf,
+	"hostNetwork":   reach.ReasonHostNetwork,
+	"not isolated":  reach.ReasonNotIsolated,
+	"allowed":       reach.ReasonAllowed,
+	"no rule":       reach.ReasonNoRule,
+	"from node":     reach.ReasonFromNode,
+	"to node":       reach.ReasonToNode,
+	"from node pod": reach.ReasonFromNodePod,
+	"to node pod":   reach.ReasonToNodePod,
 }
 
 // compareVerdict lists how an engine verdict differs from the reference's.

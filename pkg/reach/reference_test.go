@@ -73,6 +73,15 @@ func refEvaluate(snap *inventory.Snapshot, o refOptions, src, dst refEnd, port i
 	if dst.pod == nil && src.pod != nil && refOnNode(src.pod, dst.ip) {
 		v.egress = refSide{allowed: true, why: "to node"}
 	}
+	// A hostNetwork pod is its node, so the same holds between it and a
+	// pod on that node.
+	if refNodeLocalPods(src, dst) {
+		if src.pod.Spec.HostNetwork {
+			v.ingress = refSide{allowed: true, why: "from node pod"}
+		} else {
+			v.egress = refSide{allowed: true, why: "to node pod"}
+		}
+	}
 	v.allowed = v.egress.allowed && v.ingress.allowed
 	v.undefined = !v.allowed && (v.egress.maybe || v.ingress.maybe) &&
 		(v.egress.allowed || v.egress.maybe) && (v.ingress.allowed || v.ingress.maybe)
@@ -235,6 +244,36 @@ func refOnNode(p *corev1.Pod, ip string) bool {
 	}
 	for _, h := range hosts {
 		if b := net.ParseIP(h); a != nil && b != nil && a.Equal(b) {
+			return true
+		}
+	}
+	return false
+}
+
+// refNodeLocalPods: one end a hostNetwork pod, the other a pod off the
+// host network, on the same node: one spec.nodeName, or one address among
+// the nodes' addresses, which are status.hostIP(s) and a hostNetwork pod's
+// own IPs.
+func refNodeLocalPods(src, dst refEnd) bool {
+	if src.pod == nil || dst.pod == nil || src.pod.Spec.HostNetwork == dst.pod.Spec.HostNetwork {
+		return false
+	}
+	h, p := src.pod, dst.pod
+	if p.Spec.HostNetwork {
+		h, p = p, h
+	}
+	if h.Spec.NodeName != "" && h.Spec.NodeName == p.Spec.NodeName {
+		return true
+	}
+	addrs := []string{h.Status.HostIP, h.Status.PodIP}
+	for _, a := range h.Status.HostIPs {
+		addrs = append(addrs, a.IP)
+	}
+	for _, a := range h.Status.PodIPs {
+		addrs = append(addrs, a.IP)
+	}
+	for _, a := range addrs {
+		if a != "" && refOnNode(p, a) {
 			return true
 		}
 	}

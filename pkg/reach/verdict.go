@@ -99,9 +99,14 @@ const (
 	// ReasonFromNode and ReasonToNode: traffic between a pod and the node
 	// it runs on (status.hostIP/hostIPs) is always allowed, whatever any
 	// policy of any tier says.
-	ReasonFromNode  = "node-local: traffic from the pod's own node is always allowed"
-	ReasonToNode    = "node-local: traffic to the pod's own node is always allowed"
-	ReasonUndefined = "undefined: the outcome depends on the implementation or on what the model cannot see"
+	ReasonFromNode = "node-local: traffic from the pod's own node is always allowed"
+	ReasonToNode   = "node-local: traffic to the pod's own node is always allowed"
+	// ReasonFromNodePod and ReasonToNodePod: a hostNetwork pod is its
+	// node, so traffic between it and a pod on the same node (see
+	// sameNode) is node-local too.
+	ReasonFromNodePod = "node-local: traffic from a hostNetwork pod on the pod's own node is always allowed"
+	ReasonToNodePod   = "node-local: traffic to a hostNetwork pod on the pod's own node is always allowed"
+	ReasonUndefined   = "undefined: the outcome depends on the implementation or on what the model cannot see"
 	// ReasonDepends starts the reason of a direction whose outcome turns
 	// on the address of a pod without an IP (podnet.go); the rest names
 	// the pod and the address peer.
@@ -159,6 +164,15 @@ func (m *Model) Verdict(src, dst Endpoint, port int32, proto Protocol) Verdict {
 	}
 	if s.pod != nil && d.pod == nil && s.pod.onNode(d.ip) {
 		v.Egress = Direction{Subject: v.Egress.Subject, Allowed: true, Reason: ReasonToNode}
+	}
+	// A hostNetwork pod is its node: the same holds between it and a pod
+	// on that node.
+	if s.pod != nil && d.pod != nil && !self && s.pod.hostNetwork != d.pod.hostNetwork && sameNode(s.pod, d.pod) {
+		if s.pod.hostNetwork {
+			v.Ingress = Direction{Subject: v.Ingress.Subject, Allowed: true, Reason: ReasonFromNodePod}
+		} else {
+			v.Egress = Direction{Subject: v.Egress.Subject, Allowed: true, Reason: ReasonToNodePod}
+		}
 	}
 	v.Allowed = v.Egress.Allowed && v.Ingress.Allowed
 	// Either side undefined and the other not denying: either outcome.
