@@ -316,6 +316,10 @@ type matrixEval struct {
 	// profiles without cluster-wide policies.
 	undef, extUndef [2][]map[int]uint32
 	hasUndef        bool
+	// plain[d][p]: profile p's rows are classRow and addrRow of its
+	// NetworkPolicies alone (no cluster-wide tier), so a rule's removal
+	// changes them only where the rule matches (see sameWithout).
+	plain [2][]bool
 	// rulePorts memoises a rule's ports for a named-port vector (-1: an
 	// address, on which names resolve to nothing).
 	rulePorts map[[2]int]uint32
@@ -331,6 +335,9 @@ type matrixEval struct {
 	byPeer [][]int32
 	// tierMemo memoises tierRows' decisions by their input (see tierRows).
 	tierMemo map[string]tierDecision
+	// seen and stamp mark the classes sparseSame has visited.
+	seen  []uint32
+	stamp uint32
 	// classPairs counts the class pairs computed, for Stats.
 	classPairs int
 }
@@ -384,6 +391,7 @@ func newMatrixEval(m *Model, ci *classIndex) *matrixEval {
 				} else {
 					ev.tierRows(d, pols, groups, subjectNamed)
 				}
+				ev.plain[d] = append(ev.plain[d], groups.empty())
 			}
 			ev.profile[d][c] = p
 		}
