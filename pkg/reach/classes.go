@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"k8s.io/apimachinery/pkg/labels"
 )
@@ -34,6 +35,15 @@ type classIndex struct {
 	// named are the distinct vectors of resolved named ports, indexed by
 	// podClass.named.
 	named [][]int32
+	// byPeer is classesByPeer of the classes, built once for the matrix
+	// and Query alike (see classesByPeer).
+	byPeerOnce sync.Once
+	byPeer     [][]int32
+}
+
+func (ci *classIndex) classesByPeer() [][]int32 {
+	ci.byPeerOnce.Do(func() { ci.byPeer = classesByPeer(ci.classes) })
+	return ci.byPeer
 }
 
 type podClass struct {

@@ -47,7 +47,7 @@ type Query struct {
 // question then costs its classes, not a walk of every class.
 func (q *Query) peerClasses(id int) []int32 {
 	if q.byPeer == nil {
-		q.byPeer = classesByPeer(q.ci.classes)
+		q.byPeer = q.ci.classesByPeer()
 	}
 	if id < 0 || id >= len(q.byPeer) {
 		return nil

@@ -229,7 +229,7 @@ func (ev *matrixEval) sparseSame(d Dir, members []int, skip, skipRule int) bool 
 					}
 				}
 			}
-			if id == withRows[c] {
+			if id == withRows.at(c) {
 				continue
 			}
 			if mismatch >= 0 || !selfOK(c) {
@@ -307,9 +307,9 @@ func (ev *matrixEval) sameRows(d Dir, c int, rows, addrs []uint32, open bool) bo
 	}
 	if open {
 		// The class would no longer be isolated: everything is allowed.
-		return allIDs(withRows, self) && allIDs(withAddrs, -1)
+		return withRows.allowsAll(self) && allIDs(withAddrs, -1)
 	}
-	return equalIDs(withRows, rows, self) && equalIDs(withAddrs, addrs, -1)
+	return withRows.equals(rows, self) && equalIDs(withAddrs, addrs, -1)
 }
 
 // allIDs and equalIDs compare rows of port-set IDs, skipping index skip.
