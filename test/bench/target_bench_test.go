@@ -14,8 +14,12 @@ import (
 // (10,000 workloads, 2,000 namespaces, 20,000 policies) without decoding:
 // build, verdicts and checks as the root command runs them, with each
 // phase's wall seconds (NAME-s) and the process's CPU seconds (NAME-cpu-s)
-// per run, as --timings reports them. BENCH_TARGET_PODS sets another size.
+// per run, as --timings reports them. BENCH_TARGET_PODS sets another size;
+// BENCH_SIZES=small skips it.
 func BenchmarkAuditTarget(b *testing.B) {
+	if os.Getenv("BENCH_SIZES") == "small" {
+		b.Skip("BENCH_SIZES=small")
+	}
 	pods := 100000
 	if s := os.Getenv("BENCH_TARGET_PODS"); s != "" {
 		var err error
