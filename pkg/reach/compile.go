@@ -40,7 +40,14 @@ func DefaultOptions() Options { return Options{IPBlockMatchesPods: true} }
 type Model struct {
 	opts     Options
 	nsLabels map[string]labels.Set
-	policies []policy
+	// implicitNS holds the labels of namespaces the snapshot lacks but its
+	// pods or policies name: only the one the API server gives every
+	// namespace. Built once so verdicts do not allocate it per call.
+	implicitNS map[string]labels.Set
+	// verdictTiers remembers, per *podInfo of pods, the cluster-wide
+	// policies selecting it (verdictTierSubjects).
+	verdictTiers sync.Map
+	policies     []policy
 	// byNamespace lists the indexes of the policies of each namespace, the
 	// only ones that can select its pods.
 	byNamespace map[string][]int
@@ -422,6 +429,18 @@ func Build(snap *inventory.Snapshot, opts Options) (*Model, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
+	m.implicitNS = map[string]labels.Set{}
+	addImplicit := func(ns string) {
+		if _, ok := m.nsLabels[ns]; !ok {
+			m.implicitNS[ns] = labels.Set{corev1.LabelMetadataName: ns}
+		}
+	}
+	for ns := range m.podsByNS {
+		addImplicit(ns)
+	}
+	for ns := range m.byNamespace {
+		addImplicit(ns)
+	}
 	m.podNet = podNetwork(snap, opts)
 	m.computeUnknown()
 	return m, nil
@@ -443,6 +462,9 @@ func (m *Model) Pod(namespace, name string) *corev1.Pod {
 // server gives every namespace.
 func (m *Model) namespaceLabels(name string) labels.Set {
 	if set, ok := m.nsLabels[name]; ok {
+		return set
+	}
+	if set, ok := m.implicitNS[name]; ok {
 		return set
 	}
 	return labels.Set{corev1.LabelMetadataName: name}
@@ -645,6 +667,8 @@ type podInfo struct {
 	// hostIPs are the addresses of the node the pod runs on
 	// (status.hostIPs, else status.hostIP); unparsable ones are left out.
 	hostIPs []netip.Addr
+	// nodeName is spec.nodeName, empty until the pod is scheduled.
+	nodeName string
 }
 
 // onNode reports whether a is an address of the pod's own node.
@@ -655,6 +679,32 @@ func (p *podInfo) onNode(a netip.Addr) bool {
 		}
 	}
 	return false
+}
+
+// sameNode reports whether two pods run on one node, by what a snapshot
+// holds: the same spec.nodeName, or a node address they share. A pod's node
+// addresses are its status.hostIP(s) and, for a hostNetwork pod, its own
+// IPs too (it has the node's). Pods without either are on no known node.
+func sameNode(a, b *podInfo) bool {
+	if a.nodeName != "" && a.nodeName == b.nodeName {
+		return true
+	}
+	shares := func(p, q *podInfo) bool {
+		for _, h := range p.hostIPs {
+			if q.onNode(h) {
+				return true
+			}
+		}
+		if p.hostNetwork {
+			for _, ip := range p.ips {
+				if q.onNode(ip) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	return shares(a, b) || b.hostNetwork && shares(b, a)
 }
 
 type containerPort struct {
@@ -669,6 +719,7 @@ func newPodInfo(p *corev1.Pod) (podInfo, error) {
 		ns:          p.Namespace,
 		labels:      labels.Set(p.Labels),
 		hostNetwork: p.Spec.HostNetwork,
+		nodeName:    p.Spec.NodeName,
 	}
 	var errs []error
 	addIP := func(s, field string) {

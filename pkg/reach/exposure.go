@@ -16,7 +16,9 @@ type Exposure struct {
 	// FromNamespaces maps a namespace to the other namespaces, sorted, with
 	// a pod that may reach one of its pods on some port (Matrix has an edge
 	// from a node of one to a node of the other). Namespaces reached from
-	// no other one are absent.
+	// no other one are absent. Like ClassFromOutside it judges what
+	// policies allow: node-local traffic between a hostNetwork pod and a
+	// pod on its node, which no policy changes, is left out.
 	FromNamespaces map[string][]string
 }
 

@@ -173,6 +173,9 @@ type MatrixStream struct {
 	Matrix
 	ev    *matrixEval
 	nodes []matrixNode
+	// local lists, per node, the nodes it exchanges node-local traffic
+	// with on all ports (see nodeLocal); nil when there is none.
+	local [][]int32
 }
 
 // MatrixStream computes the nodes and external access at the given level;
@@ -180,7 +183,8 @@ type MatrixStream struct {
 func (m *Model) MatrixStream(level Level) *MatrixStream {
 	ci := m.classIndex()
 	ev := newMatrixEval(m, ci)
-	nodes := m.matrixNodes(level, ci)
+	nodes, podNode := m.matrixNodes(level, ci)
+	local := m.nodeLocal(len(nodes), podNode)
 
 	out := Matrix{Level: level, Options: m.opts, Nodes: make([]Node, len(nodes))}
 	for i := range nodes {
@@ -204,7 +208,7 @@ func (m *Model) MatrixStream(level Level) *MatrixStream {
 	}
 
 	if ev.hasUndef {
-		out.Undefined, out.Depends = ev.undefinedEdges(nodes)
+		out.Undefined, out.Depends = ev.undefinedEdges(nodes, local)
 	}
 
 	out.Stats = Stats{
@@ -213,7 +217,7 @@ func (m *Model) MatrixStream(level Level) *MatrixStream {
 		PodPairs:       len(m.pods) * (len(m.pods) - 1),
 		AddressClasses: len(ci.addrs.blocks),
 	}
-	return &MatrixStream{Matrix: out, ev: ev, nodes: nodes}
+	return &MatrixStream{Matrix: out, ev: ev, nodes: nodes, local: local}
 }
 
 // ExternalOf is the access of a group of nodes to and from addresses
@@ -238,7 +242,7 @@ func (s *MatrixStream) ExternalOf(nodes []int) ExternalAccess {
 func (s *MatrixStream) Edges() iter.Seq[Edge] {
 	return func(yield func(Edge) bool) {
 		s.ev.classPairs = 0
-		if s.ev.edges(s.nodes, yield) {
+		if s.ev.edges(s.nodes, s.local, yield) {
 			s.Stats.ClassPairs = s.ev.classPairs
 		}
 	}
@@ -247,14 +251,18 @@ func (s *MatrixStream) Edges() iter.Seq[Edge] {
 type matrixNode struct {
 	Node
 	members []member // sorted by class
+	built   int      // index before sorting
 }
 
 // member counts the pods of one class in a node.
 type member struct{ class, pods int }
 
-func (m *Model) matrixNodes(level Level, ci *classIndex) []matrixNode {
+// matrixNodes returns the nodes at the given level, and the node of each
+// pod of the model.
+func (m *Model) matrixNodes(level Level, ci *classIndex) ([]matrixNode, []int) {
 	var nodes []matrixNode
 	byKey := map[inventory.Workload]int{}
+	podNode := make([]int, len(m.pods))
 	for i := range m.pods {
 		p := m.pods[i].pod
 		w := inventory.Workload{Namespace: p.Namespace, Kind: "Pod", Name: p.Name}
@@ -265,8 +273,9 @@ func (m *Model) matrixNodes(level Level, ci *classIndex) []matrixNode {
 		if !ok {
 			n = len(nodes)
 			byKey[w] = n
-			nodes = append(nodes, matrixNode{Node: Node{Namespace: w.Namespace, Kind: w.Kind, Name: w.Name}})
+			nodes = append(nodes, matrixNode{Node: Node{Namespace: w.Namespace, Kind: w.Kind, Name: w.Name}, built: n})
 		}
+		podNode[i] = n
 		node := &nodes[n]
 		node.Pods = append(node.Pods, p.Name)
 		node.HostNetwork = node.HostNetwork || m.pods[i].hostNetwork
@@ -293,7 +302,79 @@ func (m *Model) matrixNodes(level Level, ci *classIndex) []matrixNode {
 		}
 		return a.Name < b.Name
 	})
-	return nodes
+	sorted := make([]int, len(nodes))
+	for n := range nodes {
+		sorted[nodes[n].built] = n
+	}
+	for i := range podNode {
+		podNode[i] = sorted[podNode[i]]
+	}
+	return nodes, podNode
+}
+
+// nodeLocal lists, per matrix node, the nodes holding a pod that exchanges
+// node-local traffic with one of its pods, ascending: a hostNetwork pod and
+// a pod off the host network on the same node (sameNode) reach each other
+// on every port whatever the policies say (Verdict), so the edges between
+// their nodes, both ways, hold every port. It returns nil when no pair is
+// node-local.
+func (m *Model) nodeLocal(nodes int, podNode []int) [][]int32 {
+	byName := map[string][]int{}
+	byAddr := map[netip.Addr][]int{}
+	hostNet := 0
+	for i := range m.pods {
+		p := &m.pods[i]
+		if p.hostNetwork {
+			hostNet++
+			continue
+		}
+		if p.nodeName != "" {
+			byName[p.nodeName] = append(byName[p.nodeName], i)
+		}
+		for _, h := range p.hostIPs {
+			byAddr[h] = append(byAddr[h], i)
+		}
+	}
+	if hostNet == 0 || len(byName) == 0 && len(byAddr) == 0 {
+		return nil
+	}
+	var local [][]int32
+	link := func(a, b int) {
+		if local == nil {
+			local = make([][]int32, nodes)
+		}
+		local[a] = append(local[a], int32(b))
+		local[b] = append(local[b], int32(a))
+	}
+	seen := make([]int, len(m.pods)) // the hostNetwork pod a pod was last paired with, plus one
+	for i := range m.pods {
+		h := &m.pods[i]
+		if !h.hostNetwork {
+			continue
+		}
+		pair := func(cands []int) {
+			for _, j := range cands {
+				if seen[j] != i+1 {
+					seen[j] = i + 1
+					link(podNode[i], podNode[j])
+				}
+			}
+		}
+		if h.nodeName != "" {
+			pair(byName[h.nodeName])
+		}
+		for _, a := range h.hostIPs {
+			pair(byAddr[a])
+		}
+		for _, a := range h.ips {
+			pair(byAddr[a])
+		}
+	}
+	for n := range local {
+		slices.Sort(local[n])
+		local[n] = slices.Compact(local[n])
+	}
+	return local
 }
 
 // matrixEval holds, per isolation profile (the set of policies isolating a
@@ -719,7 +800,9 @@ func (ev *matrixEval) pair(s, d int) uint32 {
 // with shapes and edges, not with the square of the nodes. Nothing grows
 // with the edges: a shape's row of values is kept while rows fit in
 // maxDensePairs entries, and the nodes a source reaches are a bitset.
-func (ev *matrixEval) edges(nodes []matrixNode, yield func(Edge) bool) bool {
+//
+// Node-local pairs (local, see nodeLocal) add their edges on every port.
+func (ev *matrixEval) edges(nodes []matrixNode, local [][]int32, yield func(Edge) bool) bool {
 	var shapes [][]member // members with pods capped at 2
 	var shapeNodes [][]int
 	nodeShape := make([]int, len(nodes))
@@ -800,10 +883,31 @@ func (ev *matrixEval) edges(nodes []matrixNode, yield func(Edge) bool) bool {
 			}
 			last = sa
 		}
+		// extra are node-local targets, merged in order with reached.
+		var extra []int32
+		if local != nil {
+			extra = local[a]
+		}
+		all := func(b int32) bool {
+			return yield(Edge{From: a, To: int(b), Ports: ev.tbl.sets[allPortsID], PortsKey: allPortsID})
+		}
 		for w, word := range reached {
 			for word != 0 {
 				b := w*64 + bits.TrailingZeros64(word)
 				word &= word - 1
+				for len(extra) > 0 && int(extra[0]) < b {
+					if !all(extra[0]) {
+						return false
+					}
+					extra = extra[1:]
+				}
+				if len(extra) > 0 && int(extra[0]) == b {
+					extra = extra[1:]
+					if !all(int32(b)) {
+						return false
+					}
+					continue
+				}
 				id := r.to[nodeShape[b]]
 				if b == a {
 					if id = r.self; id == noPortsID {
@@ -813,6 +917,11 @@ func (ev *matrixEval) edges(nodes []matrixNode, yield func(Edge) bool) bool {
 				if !yield(Edge{From: a, To: b, Ports: ev.tbl.sets[id], PortsKey: id}) {
 					return false
 				}
+			}
+		}
+		for _, b := range extra {
+			if !all(b) {
+				return false
 			}
 		}
 	}
@@ -908,7 +1017,10 @@ func perAddrSure(ev *matrixEval, d Dir, members []member, a int) uint32 {
 // them those whose ports depend on a pod's IP; cluster-wide policies that
 // make verdicts undefined, and pods without an IP, are rare, so this is done
 // pair by pair on the classes involved.
-func (ev *matrixEval) undefinedEdges(nodes []matrixNode) (undefined, depends []Edge) {
+//
+// Node-local pairs (local) are allowed on every port: nothing of theirs is
+// undefined.
+func (ev *matrixEval) undefinedEdges(nodes []matrixNode, local [][]int32) (undefined, depends []Edge) {
 	type split struct{ undef, dep PortSet }
 	cache := map[[2]int]split{}
 	pairU := func(s, d int) split {
@@ -923,6 +1035,11 @@ func (ev *matrixEval) undefinedEdges(nodes []matrixNode) (undefined, depends []E
 	}
 	for a := range nodes {
 		for b := range nodes {
+			if local != nil {
+				if _, ok := slices.BinarySearch(local[a], int32(b)); ok {
+					continue
+				}
+			}
 			u, dep, sure := PortSet{}, PortSet{}, PortSet{}
 			for _, ma := range nodes[a].members {
 				for _, mb := range nodes[b].members {

@@ -227,10 +227,11 @@ func checkWithOptions(pc propCase, opts reach.Options) (int, error) {
 	depends := map[[2]*corev1.Pod][]probe{}
 	var errs []error
 	count := 0
+	ro := refOpts(opts)
 	check := func(src, dst reach.Endpoint, rsrc, rdst refEnd, p probe) bool {
 		count++
 		got := m.Verdict(src, dst, p.port, p.proto)
-		want := refEvaluate(snap, refOpts(opts), rsrc, rdst, p.port, string(p.proto))
+		want := refEvaluate(snap, ro, rsrc, rdst, p.port, string(p.proto))
 		if diff := compareVerdict(got, want); diff != "" && len(errs) < 5 {
 			errs = append(errs, fmt.Errorf("%s -> %s %d/%s: %s", src, dst, p.port, p.proto, diff))
 		}
@@ -475,14 +476,16 @@ func portsFor(entries []reach.CIDRPorts, a netip.Addr) (reach.PortSet, error) {
 }
 
 var refReasons = map[string]string{
-	"external":     reach.ReasonExternal,
-	"self":         reach.ReasonSelf,
-	"hostNetwork":  reach.ReasonHostNetwork,
-	"not isolated": reach.ReasonNotIsolated,
-	"allowed":      reach.ReasonAllowed,
-	"no rule":      reach.ReasonNoRule,
-	"from node":    reach.ReasonFromNode,
-	"to node":      reach.ReasonToNode,
+	"external":      reach.ReasonExternal,
+	"self":          reach.ReasonSelf,
+	"hostNetwork":   reach.ReasonHostNetwork,
+	"not isolated":  reach.ReasonNotIsolated,
+	"allowed":       reach.ReasonAllowed,
+	"no rule":       reach.ReasonNoRule,
+	"from node":     reach.ReasonFromNode,
+	"to node":       reach.ReasonToNode,
+	"from node pod": reach.ReasonFromNodePod,
+	"to node pod":   reach.ReasonToNodePod,
 }
 
 // compareVerdict lists how an engine verdict differs from the reference's.

@@ -78,7 +78,8 @@ type Redundancy struct {
 // the class stays isolated at all. Comparing each side on its own is
 // stricter than comparing verdicts: a policy whose effect another
 // namespace's policies happen to mask is still reported as needed, so
-// nothing reported here can change a verdict when removed.
+// nothing reported here can change a verdict when removed. Node-local
+// traffic, which no policy changes, is left out.
 //
 // Removing two redundant policies together can matter (two copies of one
 // policy are each redundant); the audit reports exact copies separately.

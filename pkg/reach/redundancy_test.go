@@ -15,8 +15,12 @@ import (
 // sides records, per direction, whether each probe is allowed on the
 // subject's side: egress of every pod toward every pod and address, and
 // ingress of every pod from every pod and address.
+//
+// Redundancy judges what policies allow, so node-local traffic, which no
+// policy changes, is left out: the pods are judged on no node.
 func sides(t *testing.T, snap *inventory.Snapshot, opts reach.Options, addrs []netip.Addr, probes []probe) []bool {
 	t.Helper()
+	snap = offNodes(snap)
 	m, err := reach.Build(snap, opts)
 	if err != nil {
 		t.Fatalf("Build: %v", err)

@@ -73,6 +73,15 @@ func refEvaluate(snap *inventory.Snapshot, o refOptions, src, dst refEnd, port i
 	if dst.pod == nil && src.pod != nil && refOnNode(src.pod, dst.ip) {
 		v.egress = refSide{allowed: true, why: "to node"}
 	}
+	// A hostNetwork pod is its node, so the same holds between it and a
+	// pod on that node.
+	if refNodeLocalPods(src, dst) {
+		if src.pod.Spec.HostNetwork {
+			v.ingress = refSide{allowed: true, why: "from node pod"}
+		} else {
+			v.egress = refSide{allowed: true, why: "to node pod"}
+		}
+	}
 	v.allowed = v.egress.allowed && v.ingress.allowed
 	v.undefined = !v.allowed && (v.egress.maybe || v.ingress.maybe) &&
 		(v.egress.allowed || v.egress.maybe) && (v.ingress.allowed || v.ingress.maybe)
@@ -241,6 +250,36 @@ func refOnNode(p *corev1.Pod, ip string) bool {
 	return false
 }
 
+// refNodeLocalPods: one end a hostNetwork pod, the other a pod off the
+// host network, on the same node: one spec.nodeName, or one address among
+// the nodes' addresses, which are status.hostIP(s) and a hostNetwork pod's
+// own IPs.
+func refNodeLocalPods(src, dst refEnd) bool {
+	if src.pod == nil || dst.pod == nil || src.pod.Spec.HostNetwork == dst.pod.Spec.HostNetwork {
+		return false
+	}
+	h, p := src.pod, dst.pod
+	if p.Spec.HostNetwork {
+		h, p = p, h
+	}
+	if h.Spec.NodeName != "" && h.Spec.NodeName == p.Spec.NodeName {
+		return true
+	}
+	addrs := []string{h.Status.HostIP, h.Status.PodIP}
+	for _, a := range h.Status.HostIPs {
+		addrs = append(addrs, a.IP)
+	}
+	for _, a := range h.Status.PodIPs {
+		addrs = append(addrs, a.IP)
+	}
+	for _, a := range addrs {
+		if a != "" && refOnNode(p, a) {
+			return true
+		}
+	}
+	return false
+}
+
 func refPodIPs(p *corev1.Pod) []string {
 	var ips []string
 	for _, ip := range p.Status.PodIPs {
@@ -342,13 +381,14 @@ func refNamedPort(dst refEnd, name, proto string) int32 {
 	if dst.pod == nil || dst.pod.Spec.HostNetwork {
 		return 0
 	}
-	containers := append([]corev1.Container{}, dst.pod.Spec.Containers...)
-	for _, c := range dst.pod.Spec.InitContainers {
-		if c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways {
-			containers = append(containers, c)
+	spec := &dst.pod.Spec
+	for i := range len(spec.Containers) + len(spec.InitContainers) {
+		var c *corev1.Container
+		if i < len(spec.Containers) {
+			c = &spec.Containers[i]
+		} else if c = &spec.InitContainers[i-len(spec.Containers)]; c.RestartPolicy == nil || *c.RestartPolicy != corev1.ContainerRestartPolicyAlways {
+			continue
 		}
-	}
-	for _, c := range containers {
 		for _, cp := range c.Ports {
 			p := string(cp.Protocol)
 			if p == "" {

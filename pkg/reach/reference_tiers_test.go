@@ -304,6 +304,13 @@ func (c *refTierCtx) evaluate(o refOptions, src, dst refEnd, port int32, proto s
 	if dst.pod == nil && src.pod != nil && refOnNode(src.pod, dst.ip) {
 		eg = outcomes{allow: true}
 	}
+	if refNodeLocalPods(src, dst) {
+		if src.pod.Spec.HostNetwork {
+			in = outcomes{allow: true}
+		} else {
+			eg = outcomes{allow: true}
+		}
+	}
 	return outcomes{allow: eg.allow && in.allow, deny: eg.deny || in.deny}
 }
 

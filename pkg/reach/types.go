@@ -20,7 +20,14 @@
 //   - A pod always reaches itself; the matrix never shows that as an edge.
 //   - A pod and its own node (status.hostIP/hostIPs) always reach each
 //     other, whatever any tier says; the matrix's External leaves that
-//     per-pod exception out.
+//     per-pod exception out. A hostNetwork pod is its node: it and a pod
+//     off the host network on the same node always reach each other too,
+//     and the matrix's edges, at both levels, hold every port between
+//     their nodes. "Same node" is read from what a snapshot holds: the
+//     same spec.nodeName, or a shared node address, a node's addresses
+//     being a pod's status.hostIP(s) and a hostNetwork pod's own IPs
+//     (sameNode). Redundancy and Exposure, which judge what policies
+//     allow, leave node-local traffic out.
 //   - Named ports resolve on the destination pod's containers and sidecars
 //     (init containers with restartPolicy Always, kubernetes 125285), with
 //     the rule's protocol.

@@ -99,9 +99,14 @@ const (
 	// ReasonFromNode and ReasonToNode: traffic between a pod and the node
 	// it runs on (status.hostIP/hostIPs) is always allowed, whatever any
 	// policy of any tier says.
-	ReasonFromNode  = "node-local: traffic from the pod's own node is always allowed"
-	ReasonToNode    = "node-local: traffic to the pod's own node is always allowed"
-	ReasonUndefined = "undefined: the outcome depends on the implementation or on what the model cannot see"
+	ReasonFromNode = "node-local: traffic from the pod's own node is always allowed"
+	ReasonToNode   = "node-local: traffic to the pod's own node is always allowed"
+	// ReasonFromNodePod and ReasonToNodePod: a hostNetwork pod is its
+	// node, so traffic between it and a pod on the same node (see
+	// sameNode) is node-local too.
+	ReasonFromNodePod = "node-local: traffic from a hostNetwork pod on the pod's own node is always allowed"
+	ReasonToNodePod   = "node-local: traffic to a hostNetwork pod on the pod's own node is always allowed"
+	ReasonUndefined   = "undefined: the outcome depends on the implementation or on what the model cannot see"
 	// ReasonDepends starts the reason of a direction whose outcome turns
 	// on the address of a pod without an IP (podnet.go); the rest names
 	// the pod and the address peer.
@@ -151,14 +156,23 @@ func (m *Model) Verdict(src, dst Endpoint, port int32, proto Protocol) Verdict {
 	s, d := m.party(src), m.party(dst)
 	self := s.pod != nil && d.pod != nil && s.pod.ref == d.pod.ref
 	v := Verdict{From: s.String(), To: d.String(), Port: port, Protocol: proto}
-	v.Egress = m.direction(egress, s, d, d, self, port, proto)
-	v.Ingress = m.direction(ingress, d, s, d, self, port, proto)
+	v.Egress = m.direction(egress, s, v.From, d, d, self, port, proto)
+	v.Ingress = m.direction(ingress, d, v.To, s, d, self, port, proto)
 	// The API always allows traffic between a pod and its own node.
 	if d.pod != nil && s.pod == nil && d.pod.onNode(s.ip) {
 		v.Ingress = Direction{Subject: v.Ingress.Subject, Allowed: true, Reason: ReasonFromNode}
 	}
 	if s.pod != nil && d.pod == nil && s.pod.onNode(d.ip) {
 		v.Egress = Direction{Subject: v.Egress.Subject, Allowed: true, Reason: ReasonToNode}
+	}
+	// A hostNetwork pod is its node: the same holds between it and a pod
+	// on that node.
+	if s.pod != nil && d.pod != nil && !self && s.pod.hostNetwork != d.pod.hostNetwork && sameNode(s.pod, d.pod) {
+		if s.pod.hostNetwork {
+			v.Ingress = Direction{Subject: v.Ingress.Subject, Allowed: true, Reason: ReasonFromNodePod}
+		} else {
+			v.Egress = Direction{Subject: v.Egress.Subject, Allowed: true, Reason: ReasonToNodePod}
+		}
 	}
 	v.Allowed = v.Egress.Allowed && v.Ingress.Allowed
 	// Either side undefined and the other not denying: either outcome.
@@ -168,10 +182,11 @@ func (m *Model) Verdict(src, dst Endpoint, port int32, proto Protocol) Verdict {
 	return v
 }
 
-// direction evaluates one side: subject is the pod whose policies apply,
-// other the far end, dst the end whose named ports count.
-func (m *Model) direction(d Dir, subject, other, dst party, self bool, port int32, proto Protocol) Direction {
-	out := Direction{Subject: subject.String(), Allowed: true}
+// direction evaluates one side: subject (named subjectName) is the pod
+// whose policies apply, other the far end, dst the end whose named ports
+// count.
+func (m *Model) direction(d Dir, subject party, subjectName string, other, dst party, self bool, port int32, proto Protocol) Direction {
+	out := Direction{Subject: subjectName, Allowed: true}
 	switch {
 	case subject.pod == nil:
 		out.Reason = ReasonExternal
@@ -187,7 +202,7 @@ func (m *Model) direction(d Dir, subject, other, dst party, self bool, port int3
 	}
 	out.Evaluated = true
 	out = m.npDirection(d, out, subject, other, dst, port, proto)
-	if tiers := m.tierSubjects(subject.pod); len(tiers) > 0 {
+	if tiers := m.verdictTierSubjects(subject.pod); len(tiers) > 0 {
 		if g := m.tierGroupsOf(tiers, d); !g.empty() {
 			out = m.tierDirection(d, g, other, dst, port, proto, out)
 		}

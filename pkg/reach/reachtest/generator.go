@@ -202,7 +202,9 @@ func generateSnapshot(g gen) *inventory.Snapshot {
 		snap.Policies = append(snap.Policies, genPolicy(g, placeNS(), fmt.Sprintf("np%d", i)))
 	}
 	// The node each pod runs on, by its addresses, some of which the
-	// property test probes as outside addresses (node-local traffic).
+	// property test probes as outside addresses (node-local traffic), and
+	// by name. With four nodes, a hostNetwork pod often shares one with a
+	// pod off the host network: node-local traffic between pods.
 	for i := range snap.Pods {
 		p := &snap.Pods[i]
 		switch g.c.IntN(4) {
@@ -214,10 +216,28 @@ func generateSnapshot(g gen) *inventory.Snapshot {
 			p.Status.HostIP = v4
 			p.Status.HostIPs = []corev1.HostIP{{IP: v4}, {IP: v6}}
 		}
+		// spec.nodeName: missing now and then (files), and sometimes the
+		// only sign of the node (scheduled, not started).
+		switch {
+		case p.Status.HostIP != "" && g.chance(2, 3):
+			p.Spec.NodeName = genNodeName(p.Status.HostIP)
+		case p.Status.HostIP == "" && g.chance(1, 3):
+			p.Spec.NodeName = genNodeName(pick(g, genNodeV4...))
+		}
+		// A running hostNetwork pod has its node's addresses.
+		if p.Spec.HostNetwork && p.Status.HostIP != "" && g.chance(1, 2) {
+			p.Status.PodIP, p.Status.PodIPs = p.Status.HostIP, nil
+			for _, h := range p.Status.HostIPs {
+				p.Status.PodIPs = append(p.Status.PodIPs, corev1.PodIP{IP: h.IP})
+			}
+		}
 	}
 	snap.Sort()
 	return snap
 }
+
+// genNodeName names the node with that IPv4 address.
+func genNodeName(v4 string) string { return "node-" + strings.ReplaceAll(v4, ".", "-") }
 
 func genPolicy(g gen, namespace, name string) networkingv1.NetworkPolicy {
 	np := networkingv1.NetworkPolicy{
