@@ -132,7 +132,7 @@ func (m *Model) Redundancy() Redundancy {
 // sameWithout says whether the allowances in direction d of every class in
 // classes stay the same without policy skip (or only without its rule
 // skipRule, when >= 0). Classes sharing an isolation profile share their
-// rows, so each profile's rows are computed once.
+// rows, so each profile is compared once.
 func (ev *matrixEval) sameWithout(d Dir, classes []int, skip, skipRule int) bool {
 	var profiles []int
 	byProfile := map[int][]int{}
@@ -145,11 +145,126 @@ func (ev *matrixEval) sameWithout(d Dir, classes []int, skip, skipRule int) bool
 	}
 	for _, p := range profiles {
 		members := byProfile[p]
+		if ev.plain[d][p] {
+			if !ev.sparseSame(d, members, skip, skipRule) {
+				return false
+			}
+			continue
+		}
 		rows, addrs, open := ev.rowsWithout(d, members[0], skip, skipRule)
 		for _, c := range members {
 			if !ev.sameRows(d, c, rows, addrs, open) {
 				return false
 			}
+		}
+	}
+	return true
+}
+
+// sparseSame is sameWithout for the members of one plain profile: its rows
+// are the union of its policies' rules (classRow, addrRow), so removing
+// policy skip (or its rule skipRule) can change them only at the classes and
+// address classes the removed rules match. Only those entries are
+// recomputed, from the rules that stay, and compared; the profile's other
+// entries are equal by construction. A policy that was the profile's only
+// one leaves its classes open: every entry must allow everything.
+func (ev *matrixEval) sparseSame(d Dir, members []int, skip, skipRule int) bool {
+	cl := &ev.ci.classes[members[0]]
+	p := ev.profile[d][members[0]]
+	withRows, withAddrs := ev.rows[d][p], ev.ext[d][p]
+	// self is the one entry a member skips: a class of one pod never sees
+	// its own entry (see sameRows). A mismatch anywhere else fails every
+	// member, and one at class x fails all but a member x of one pod.
+	selfOK := func(x int) bool {
+		for _, c := range members {
+			if c != x || ev.ci.classes[c].pods != 1 {
+				return false
+			}
+		}
+		return true
+	}
+	pols := cl.selectedBy[d]
+	if skipRule < 0 && len(pols) == 1 {
+		for _, c := range members {
+			if !ev.sameRows(d, c, nil, nil, true) {
+				return false
+			}
+		}
+		return true
+	}
+	removed := ev.m.policies[skip].rules[d]
+	if skipRule >= 0 {
+		removed = removed[skipRule : skipRule+1]
+	}
+	stays := func(pi, ri int) bool {
+		return pi != skip || skipRule >= 0 && ri != skipRule
+	}
+	subjectNamed := -1
+	if d == ingress {
+		subjectNamed = cl.named
+	}
+	// The classes the removed rules match, each once.
+	ev.stamp++
+	if len(ev.seen) < len(ev.ci.classes) {
+		ev.seen = make([]uint32, len(ev.ci.classes))
+	}
+	mismatch := -1
+	for k := range removed {
+		for _, c32 := range ev.classesOf(&removed[k]) {
+			c := int(c32)
+			if ev.seen[c] == ev.stamp {
+				continue
+			}
+			ev.seen[c] = ev.stamp
+			far := &ev.ci.classes[c]
+			named := subjectNamed
+			if d == egress {
+				named = far.named
+			}
+			id := noPortsID
+			for _, pi := range pols {
+				pol := &ev.m.policies[pi]
+				for ri := range pol.rules[d] {
+					if r := &pol.rules[d][ri]; stays(pi, ri) && ruleMatchesClass(r, far) {
+						id = ev.tbl.union(id, ev.portsOf(r, named))
+					}
+				}
+			}
+			if id == withRows.at(c) {
+				continue
+			}
+			if mismatch >= 0 || !selfOK(c) {
+				return false
+			}
+			mismatch = c
+		}
+	}
+	addrNamed := subjectNamed
+	if d == egress {
+		addrNamed = -1 // the address is the destination
+	}
+	for a, in := range ev.ci.addrs.blocks {
+		hit := false
+		for k := range removed {
+			if ruleMatchesAddr(&removed[k], in) {
+				hit = true
+				break
+			}
+		}
+		if !hit {
+			continue
+		}
+		id := noPortsID
+		for _, pi := range pols {
+			pol := &ev.m.policies[pi]
+			for ri := range pol.rules[d] {
+				if r := &pol.rules[d][ri]; stays(pi, ri) && ruleMatchesAddr(r, in) {
+					id = ev.tbl.union(id, ev.portsOf(r, addrNamed))
+				}
+			}
+		}
+		if id != withAddrs[a] {
+			return false
 		}
 	}
 	return true
@@ -193,9 +308,9 @@ func (ev *matrixEval) sameRows(d Dir, c int, rows, addrs []uint32, open bool) bo
 	}
 	if open {
 		// The class would no longer be isolated: everything is allowed.
-		return allIDs(withRows, self) && allIDs(withAddrs, -1)
+		return withRows.allowsAll(self) && allIDs(withAddrs, -1)
 	}
-	return equalIDs(withRows, rows, self) && equalIDs(withAddrs, addrs, -1)
+	return withRows.equals(rows, self) && equalIDs(withAddrs, addrs, -1)
 }
 
 // allIDs and equalIDs compare rows of port-set IDs, skipping index skip.

@@ -153,7 +153,7 @@ func (ev *matrixEval) tierRows(d Dir, pols []int, groups tierGroups, subjectName
 		extUndef = nil
 	}
 	ev.hasUndef = ev.hasUndef || undefRow != nil || extUndef != nil
-	ev.rows[d] = append(ev.rows[d], row)
+	ev.rows[d] = append(ev.rows[d], compactRow(row))
 	ev.ext[d] = append(ev.ext[d], ext)
 	ev.undef[d] = append(ev.undef[d], undefRow)
 	ev.extUndef[d] = append(ev.extUndef[d], extUndef)
@@ -245,13 +245,13 @@ func (ev *matrixEval) pairUndef(s, d int) (undef, dep PortSet) {
 	outSure, inSure := allPorts, allPorts
 	var outU, inU PortSet
 	if p := ev.profile[egress][s]; p >= 0 {
-		outSure = ev.tbl.sets[ev.rows[egress][p][d]]
+		outSure = ev.tbl.sets[ev.rows[egress][p].at(d)]
 		if u := ev.undef[egress][p]; u != nil {
 			outU = ev.tbl.sets[u[d]]
 		}
 	}
 	if p := ev.profile[ingress][d]; p >= 0 {
-		inSure = ev.tbl.sets[ev.rows[ingress][p][s]]
+		inSure = ev.tbl.sets[ev.rows[ingress][p].at(s)]
 		if u := ev.undef[ingress][p]; u != nil {
 			inU = ev.tbl.sets[u[s]]
 		}
