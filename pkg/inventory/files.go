@@ -10,8 +10,10 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	goruntime "runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -88,23 +90,9 @@ func FromFiles(opts FileOptions) (*Snapshot, error) {
 			return nil, err
 		}
 	}
-	for _, f := range files {
-		snap.Source.Files = append(snap.Source.Files, f)
-		var data []byte
-		if f == "-" {
-			if opts.Stdin == nil {
-				return nil, errors.New("reading -: no standard input")
-			}
-			data, err = io.ReadAll(opts.Stdin)
-		} else {
-			data, err = os.ReadFile(f)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", f, err)
-		}
-		if err := d.decodeFile(f, data); err != nil {
-			return nil, err
-		}
+	snap.Source.Files = append(snap.Source.Files, files...)
+	if err := d.readFiles(files, opts.Stdin); err != nil {
+		return nil, err
 	}
 	if len(d.skipped) > 0 {
 		var kinds []string
@@ -201,6 +189,8 @@ type decoder struct {
 	identical      int
 	firstIdentical string
 	cache          *DecodeCache
+	// stdinMu keeps two "-" arguments from reading stdin at once.
+	stdinMu sync.Mutex
 }
 
 // document is one YAML document or JSON value of a file.
@@ -218,34 +208,92 @@ type document struct {
 	fallback error
 }
 
-func (d *decoder) decodeFile(file string, data []byte) error {
-	text, err := normalizeText(data)
-	if err != nil {
-		return fmt.Errorf("%s: %w", file, err)
+// readFiles reads, splits and decodes the files a few at a time on every
+// core, and adds their objects in the files' order, so that errors,
+// warnings and duplicates are those of reading them one by one. Only a
+// window of files is held at once: memory follows the objects kept, not the
+// size of the input.
+func (d *decoder) readFiles(files []string, stdin io.Reader) error {
+	window := goruntime.GOMAXPROCS(0) + 1
+	results := make([]chan decodedFile, len(files))
+	for i := range results {
+		results[i] = make(chan decodedFile, 1)
 	}
-	var key [sha256.Size]byte
-	docs, objs, cached := []document(nil), []decoded(nil), false
-	if d.cache != nil {
-		key = sha256.Sum256(text)
-		docs, objs, cached = d.cache.get(key)
-	}
-	var splitErr error
-	if !cached {
-		docs, splitErr = splitStream(text)
-		objs = decodeAll(len(docs), func(i int) decoded { return decodeObject(docs[i]) })
-		if d.cache != nil && splitErr == nil {
-			d.cache.put(key, docs, objs)
+	slots := make(chan struct{}, window)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		for i, f := range files {
+			select {
+			case slots <- struct{}{}:
+			case <-done:
+				return
+			}
+			go func() { results[i] <- d.decodeFile(f, stdin) }()
 		}
-	}
-	for i, doc := range docs {
-		if err := d.addDecoded(file, doc, objs[i]); err != nil {
-			return fmt.Errorf("%s: document %d (line %d): %w", file, doc.index, doc.line, err)
+	}()
+	for i, f := range files {
+		r := <-results[i]
+		<-slots
+		if r.err != nil {
+			return r.err
 		}
-	}
-	if splitErr != nil {
-		return fmt.Errorf("%s: %w", file, splitErr)
+		for k, doc := range r.docs {
+			if err := d.addDecoded(f, doc, r.objs[k]); err != nil {
+				return fmt.Errorf("%s: document %d (line %d): %w", f, doc.index, doc.line, err)
+			}
+		}
+		if r.splitErr != nil {
+			return fmt.Errorf("%s: %w", f, r.splitErr)
+		}
 	}
 	return nil
+}
+
+// decodedFile is one file read, split and decoded: err when it could not be
+// read; splitErr when its stream breaks off after docs.
+type decodedFile struct {
+	docs     []document
+	objs     []decoded
+	splitErr error
+	err      error
+}
+
+// decodeFile reads, splits and decodes one file ("-": stdin); it is safe to
+// run for several files at once.
+func (d *decoder) decodeFile(file string, stdin io.Reader) decodedFile {
+	var data []byte
+	var err error
+	if file == "-" {
+		if stdin == nil {
+			return decodedFile{err: errors.New("reading -: no standard input")}
+		}
+		d.stdinMu.Lock()
+		data, err = io.ReadAll(stdin)
+		d.stdinMu.Unlock()
+	} else {
+		data, err = os.ReadFile(file)
+	}
+	if err != nil {
+		return decodedFile{err: fmt.Errorf("reading %s: %w", file, err)}
+	}
+	text, err := normalizeText(data)
+	if err != nil {
+		return decodedFile{err: fmt.Errorf("%s: %w", file, err)}
+	}
+	var key [sha256.Size]byte
+	if d.cache != nil {
+		key = sha256.Sum256(text)
+		if docs, objs, ok := d.cache.get(key); ok {
+			return decodedFile{docs: docs, objs: objs}
+		}
+	}
+	docs, splitErr := splitStream(text)
+	objs := decodeAll(len(docs), func(i int) decoded { return decodeObject(docs[i]) })
+	if d.cache != nil && splitErr == nil {
+		d.cache.put(key, docs, objs)
+	}
+	return decodedFile{docs: docs, objs: objs, splitErr: splitErr}
 }
 
 func (d *decoder) addDecoded(file string, doc document, r decoded) error {
