@@ -511,6 +511,11 @@ func (ev *matrixEval) classRowExcept(d Dir, pols []int, subjectNamed int, except
 // may allow beyond row, the ports they allow for sure; nil when there are
 // none.
 func (ev *matrixEval) classRowMaybe(d Dir, pols []int, subjectNamed int, row []uint32) map[int]uint32 {
+	return ev.classRowMaybeExcept(d, pols, subjectNamed, row, noRule)
+}
+
+// classRowMaybeExcept is classRowMaybe without one rule.
+func (ev *matrixEval) classRowMaybeExcept(d Dir, pols []int, subjectNamed int, row []uint32, except ruleID) map[int]uint32 {
 	var out map[int]uint32
 	for c := range ev.ci.classes {
 		cl := &ev.ci.classes[c]
@@ -525,6 +530,9 @@ func (ev *matrixEval) classRowMaybe(d Dir, pols []int, subjectNamed int, row []u
 		for _, pi := range pols {
 			pol := &ev.m.policies[pi]
 			for ri := range pol.rules[d] {
+				if (ruleID{pi, ri}) == except {
+					continue
+				}
 				r := &pol.rules[d][ri]
 				if classMatch(r, cl) == matchMaybe {
 					may = may.Union(ev.tbl.sets[ev.portsOf(r, named)])
