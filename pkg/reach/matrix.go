@@ -414,6 +414,9 @@ type matrixEval struct {
 	tierMemo map[string]tierDecision
 	// classPairs counts the class pairs computed, for Stats.
 	classPairs int
+	// depends lists the classes whose pods peers hold only maybe
+	// (podClass.depends); nil until first used.
+	depends []int
 }
 
 func newMatrixEval(m *Model, ci *classIndex) *matrixEval {
@@ -517,11 +520,16 @@ func (ev *matrixEval) classRowMaybe(d Dir, pols []int, subjectNamed int, row []u
 // classRowMaybeExcept is classRowMaybe without one rule.
 func (ev *matrixEval) classRowMaybeExcept(d Dir, pols []int, subjectNamed int, row []uint32, except ruleID) map[int]uint32 {
 	var out map[int]uint32
-	for c := range ev.ci.classes {
-		cl := &ev.ci.classes[c]
-		if !cl.depends {
-			continue
+	if ev.depends == nil {
+		ev.depends = []int{}
+		for c := range ev.ci.classes {
+			if ev.ci.classes[c].depends {
+				ev.depends = append(ev.depends, c)
+			}
 		}
+	}
+	for _, c := range ev.depends {
+		cl := &ev.ci.classes[c]
 		named := subjectNamed
 		if d == egress {
 			named = cl.named

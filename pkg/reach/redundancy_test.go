@@ -129,7 +129,7 @@ func without(snap *inventory.Snapshot, drop func(np *networkingv1.NetworkPolicy)
 // that depends on a pod's IP must depend on it still. The case's pod
 // network (--pod-cidr) is tried too, where such verdicts are most common.
 func TestRedundancyIsExact(t *testing.T) {
-	n := 1500
+	n := 800
 	if testing.Short() {
 		n = 200
 	}
