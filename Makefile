@@ -8,7 +8,7 @@ LDFLAGS := -s -w -X $(MODULE)/pkg/version.Version=$(VERSION)
 GOBIN   ?= $(shell go env GOPATH)/bin
 BIN     := bin/kubectl-netaudit
 
-.PHONY: fuzz all build install test unit e2e vet fmt-check envtest dist dist-check krew-manifest krew clean bench readme-screenshot
+.PHONY: fuzz all build install test tests unit e2e vet fmt-check envtest dist dist-check krew-manifest krew clean bench readme-screenshot
 
 all: build
 
@@ -23,9 +23,15 @@ install: build
 	install -m 0755 hack/kubectl_complete-netaudit $(GOBIN)/kubectl_complete-netaudit
 	@echo "installed into $(GOBIN); make sure it is on PATH, then run: kubectl netaudit"
 
-## test: gofmt check, go vet, unit tests, the krew install test, and e2e tests against a real API server
-test: fmt-check vet unit krew e2e
+## test: gofmt check, go vet, the krew install test, then unit and e2e tests (against a real API
+## server) in one `go test` run, so that the e2e package, which waits on processes and the API server
+## much of its time, runs beside the unit packages instead of after them
+test: fmt-check vet krew tests
 
+tests:
+	KUBEBUILDER_ASSETS="$$(hack/envtest-assets.sh)" go test -count=1 -timeout 20m ./test/e2e/... ./pkg/... ./cmd/...
+
+## unit: the unit tests alone
 unit:
 	go test -count=1 ./pkg/... ./cmd/...
 
@@ -35,7 +41,7 @@ FUZZTIME ?= 30s
 fuzz:
 	go test -run '^$$' -fuzz '^FuzzSplitMatchesKubectl$$' -fuzztime $(FUZZTIME) ./pkg/inventory
 
-## e2e: the built plugin through kubectl against envtest (builds kube-apiserver and etcd once, ~15 min)
+## e2e: the e2e tests alone: the built plugin through kubectl against envtest (builds kube-apiserver and etcd once, ~15 min)
 e2e:
 	KUBEBUILDER_ASSETS="$$(hack/envtest-assets.sh)" go test -count=1 -timeout 20m ./test/e2e/...
 

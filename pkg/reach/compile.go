@@ -40,7 +40,14 @@ func DefaultOptions() Options { return Options{IPBlockMatchesPods: true} }
 type Model struct {
 	opts     Options
 	nsLabels map[string]labels.Set
-	policies []policy
+	// implicitNS holds the labels of namespaces the snapshot lacks but its
+	// pods or policies name: only the one the API server gives every
+	// namespace. Built once so verdicts do not allocate it per call.
+	implicitNS map[string]labels.Set
+	// verdictTiers remembers, per *podInfo of pods, the cluster-wide
+	// policies selecting it (verdictTierSubjects).
+	verdictTiers sync.Map
+	policies     []policy
 	// byNamespace lists the indexes of the policies of each namespace, the
 	// only ones that can select its pods.
 	byNamespace map[string][]int
@@ -422,6 +429,18 @@ func Build(snap *inventory.Snapshot, opts Options) (*Model, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
+	m.implicitNS = map[string]labels.Set{}
+	addImplicit := func(ns string) {
+		if _, ok := m.nsLabels[ns]; !ok {
+			m.implicitNS[ns] = labels.Set{corev1.LabelMetadataName: ns}
+		}
+	}
+	for ns := range m.podsByNS {
+		addImplicit(ns)
+	}
+	for ns := range m.byNamespace {
+		addImplicit(ns)
+	}
 	m.podNet = podNetwork(snap, opts)
 	m.computeUnknown()
 	return m, nil
@@ -443,6 +462,9 @@ func (m *Model) Pod(namespace, name string) *corev1.Pod {
 // server gives every namespace.
 func (m *Model) namespaceLabels(name string) labels.Set {
 	if set, ok := m.nsLabels[name]; ok {
+		return set
+	}
+	if set, ok := m.implicitNS[name]; ok {
 		return set
 	}
 	return labels.Set{corev1.LabelMetadataName: name}

@@ -227,10 +227,11 @@ func checkWithOptions(pc propCase, opts reach.Options) (int, error) {
 	depends := map[[2]*corev1.Pod][]probe{}
 	var errs []error
 	count := 0
+	ro := refOpts(opts)
 	check := func(src, dst reach.Endpoint, rsrc, rdst refEnd, p probe) bool {
 		count++
 		got := m.Verdict(src, dst, p.port, p.proto)
-		want := refEvaluate(snap, refOpts(opts), rsrc, rdst, p.port, string(p.proto))
+		want := refEvaluate(snap, ro, rsrc, rdst, p.port, string(p.proto))
 		if diff := compareVerdict(got, want); diff != "" && len(errs) < 5 {
 			errs = append(errs, fmt.Errorf("%s -> %s %d/%s: %s", src, dst, p.port, p.proto, diff))
 		}

@@ -381,13 +381,14 @@ func refNamedPort(dst refEnd, name, proto string) int32 {
 	if dst.pod == nil || dst.pod.Spec.HostNetwork {
 		return 0
 	}
-	containers := append([]corev1.Container{}, dst.pod.Spec.Containers...)
-	for _, c := range dst.pod.Spec.InitContainers {
-		if c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways {
-			containers = append(containers, c)
+	spec := &dst.pod.Spec
+	for i := range len(spec.Containers) + len(spec.InitContainers) {
+		var c *corev1.Container
+		if i < len(spec.Containers) {
+			c = &spec.Containers[i]
+		} else if c = &spec.InitContainers[i-len(spec.Containers)]; c.RestartPolicy == nil || *c.RestartPolicy != corev1.ContainerRestartPolicyAlways {
+			continue
 		}
-	}
-	for _, c := range containers {
 		for _, cp := range c.Ports {
 			p := string(cp.Protocol)
 			if p == "" {

@@ -1,7 +1,7 @@
 package reach
 
 import (
-	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -63,13 +63,16 @@ func (s TierStep) String() string {
 	if s.Policy != nil {
 		b.WriteString(s.Policy.String())
 		if s.Priority != nil {
-			fmt.Fprintf(&b, " priority %d", *s.Priority)
+			b.WriteString(" priority ")
+			b.WriteString(strconv.Itoa(int(*s.Priority)))
 		}
 		if s.Rule != "" {
-			b.WriteString(" " + s.Rule)
+			b.WriteString(" ")
+			b.WriteString(s.Rule)
 		}
 		if s.Action != "" {
-			b.WriteString(" " + string(s.Action))
+			b.WriteString(" ")
+			b.WriteString(string(s.Action))
 		}
 		b.WriteString(": ")
 	}
@@ -310,7 +313,7 @@ func (w *tierWalk) group(pols []int) (effect, []polRule) {
 // subject. np is the NetworkPolicy tier's own answer.
 func (m *Model) tierDirection(d Dir, groups tierGroups, other, dst party, port int32, proto Protocol, np Direction) Direction {
 	out := np
-	var steps []TierStep
+	steps := make([]TierStep, 0, 4)
 	w := &tierWalk{m: m, groups: groups, dir: d, npIsolated: np.Isolated, npAllows: np.Allowed, npMaybe: np.Undefined, trace: &steps}
 	w.ruleMatch = func(pol *policy, r *rule) match {
 		if _, ok := r.matchingPorts(dst, port, proto); !ok {
@@ -382,6 +385,22 @@ func (m *Model) tierSubjects(p *podInfo) []int {
 		if m.selects(&m.policies[pi], p) {
 			out = append(out, pi)
 		}
+	}
+	return out
+}
+
+// verdictTierSubjects is tierSubjects remembered per pod of the model, for
+// Verdict, which asks again for every port and direction.
+func (m *Model) verdictTierSubjects(p *podInfo) []int {
+	if len(m.tiered) == 0 {
+		return nil
+	}
+	if v, ok := m.verdictTiers.Load(p); ok {
+		return v.([]int)
+	}
+	out := m.tierSubjects(p)
+	if _, known := m.podIndex[p.ref]; known {
+		m.verdictTiers.Store(p, out)
 	}
 	return out
 }

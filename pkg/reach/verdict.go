@@ -156,8 +156,8 @@ func (m *Model) Verdict(src, dst Endpoint, port int32, proto Protocol) Verdict {
 	s, d := m.party(src), m.party(dst)
 	self := s.pod != nil && d.pod != nil && s.pod.ref == d.pod.ref
 	v := Verdict{From: s.String(), To: d.String(), Port: port, Protocol: proto}
-	v.Egress = m.direction(egress, s, d, d, self, port, proto)
-	v.Ingress = m.direction(ingress, d, s, d, self, port, proto)
+	v.Egress = m.direction(egress, s, v.From, d, d, self, port, proto)
+	v.Ingress = m.direction(ingress, d, v.To, s, d, self, port, proto)
 	// The API always allows traffic between a pod and its own node.
 	if d.pod != nil && s.pod == nil && d.pod.onNode(s.ip) {
 		v.Ingress = Direction{Subject: v.Ingress.Subject, Allowed: true, Reason: ReasonFromNode}
@@ -182,10 +182,11 @@ func (m *Model) Verdict(src, dst Endpoint, port int32, proto Protocol) Verdict {
 	return v
 }
 
-// direction evaluates one side: subject is the pod whose policies apply,
-// other the far end, dst the end whose named ports count.
-func (m *Model) direction(d Dir, subject, other, dst party, self bool, port int32, proto Protocol) Direction {
-	out := Direction{Subject: subject.String(), Allowed: true}
+// direction evaluates one side: subject (named subjectName) is the pod
+// whose policies apply, other the far end, dst the end whose named ports
+// count.
+func (m *Model) direction(d Dir, subject party, subjectName string, other, dst party, self bool, port int32, proto Protocol) Direction {
+	out := Direction{Subject: subjectName, Allowed: true}
 	switch {
 	case subject.pod == nil:
 		out.Reason = ReasonExternal
@@ -201,7 +202,7 @@ func (m *Model) direction(d Dir, subject, other, dst party, self bool, port int3
 	}
 	out.Evaluated = true
 	out = m.npDirection(d, out, subject, other, dst, port, proto)
-	if tiers := m.tierSubjects(subject.pod); len(tiers) > 0 {
+	if tiers := m.verdictTierSubjects(subject.pod); len(tiers) > 0 {
 		if g := m.tierGroupsOf(tiers, d); !g.empty() {
 			out = m.tierDirection(d, g, other, dst, port, proto, out)
 		}
