@@ -10,7 +10,8 @@
 #     matrix of 10k bare pods (each its own workload); the engine as pods
 #     double under fixed workloads; np-guard's netpol-analyzer `list` next to
 #     ours on the same 5k-pod manifests, with their verdicts compared; a live
-#     envtest API server holding 10k pods, audited next to
+#     envtest API server holding 10k pods, then one holding 100k pods (the
+#     objects written straight into its etcd: see BENCH_LIVE_LOAD), audited next to
 #     `kubectl get namespaces,pods,networkpolicies -A -o json` on it; and
 #     where each audit's time went (--timings: decode or fetch, build,
 #     verdicts, checks, print).
@@ -23,8 +24,11 @@
 #
 # Knobs (environment): BENCH_OUT (default: a temp folder), BENCH_SIZES
 # (default 1000,10000,50000,100000), BENCH_BARE_PODS (default 10000; 0
-# skips), BENCH_LIVE_PODS (default 10000; a comma-separated list loads one
-# server per size, e.g. 10000,100000; 0 skips the live part), BENCH_NP_PODS
+# skips), BENCH_LIVE_PODS (default 10000,100000; a comma-separated list loads
+# one server per size; 0 skips the live part), BENCH_LIVE_LOAD (etcd, the
+# default: objects are written straight into envtest's etcd, about a minute
+# per 50,000 objects; api: created through the API server, which takes about
+# 20 minutes for 100,000 pods), BENCH_NP_PODS
 # (default 5000; 0 skips netpol-analyzer), BENCH_RUNS (default 3),
 # BENCH_GO=0 skips the Go benchmarks.
 set -euo pipefail
@@ -35,7 +39,8 @@ out=${BENCH_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/netaudit-bench.XXXXXX")}
 mkdir -p "$out"
 sizes=${BENCH_SIZES:-1000,10000,50000,100000}
 bare_pods=${BENCH_BARE_PODS:-10000}
-live_pods=${BENCH_LIVE_PODS:-10000}
+live_pods=${BENCH_LIVE_PODS:-10000,100000}
+live_load=${BENCH_LIVE_LOAD:-etcd}
 np_pods=${BENCH_NP_PODS:-5000}
 runs=${BENCH_RUNS:-3}
 results="$out/bench-results.txt"
@@ -56,7 +61,7 @@ echo "bench: building bin/kubectl-netaudit and the harness" >&2
 make -s build
 go build -o "$out/benchrun" ./test/bench/cmd/benchrun
 
-args=(-bin "$root/bin/kubectl-netaudit" -sizes "$sizes" -bare-pods "$bare_pods" -runs "$runs" -live-pods "$live_pods" -np-pods "$np_pods" -workdir "$out/work")
+args=(-bin "$root/bin/kubectl-netaudit" -sizes "$sizes" -bare-pods "$bare_pods" -runs "$runs" -live-pods "$live_pods" -live-load "$live_load" -np-pods "$np_pods" -workdir "$out/work")
 if [[ "$np_pods" != 0 ]]; then
   args+=(-netpolicy "$(hack/netpol-analyzer.sh)")
 fi

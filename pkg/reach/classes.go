@@ -1,9 +1,13 @@
 package reach
 
 import (
+	"encoding/binary"
+	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"k8s.io/apimachinery/pkg/labels"
 )
@@ -31,6 +35,15 @@ type classIndex struct {
 	// named are the distinct vectors of resolved named ports, indexed by
 	// podClass.named.
 	named [][]int32
+	// byPeer is classesByPeer of the classes, built once for the matrix
+	// and Query alike (see classesByPeer).
+	byPeerOnce sync.Once
+	byPeer     [][]int32
+}
+
+func (ci *classIndex) classesByPeer() [][]int32 {
+	ci.byPeerOnce.Do(func() { ci.byPeer = classesByPeer(ci.classes) })
+	return ci.byPeer
 }
 
 type podClass struct {
@@ -76,12 +89,17 @@ func (m *Model) buildClasses() *classIndex {
 	groupOf := map[string]*group{}
 	var key strings.Builder
 	podGroup := make([]*group, len(m.pods))
+	// Replicas mostly fall into groups already seen: the sets are built in
+	// scratch space and kept only for a new group.
+	blocks, maybeBlocks := newBitset(len(m.blocks)), newBitset(len(m.blocks))
+	named := make([]int32, len(m.namedRefs))
+	var labelKeys []string
 	for i := range m.pods {
 		p := &m.pods[i]
-		blocks := newBitset(len(m.blocks))
+		clear(blocks)
 		// maybeBlocks: the blocks that contain a pod without an IP only
 		// maybe (podnet.go).
-		maybeBlocks := newBitset(len(m.blocks))
+		clear(maybeBlocks)
 		if m.ipBlockSeesPod(p) || m.tierBlocks {
 			for _, ip := range p.ips {
 				blocks.or(ci.addrs.blocks[ci.addrs.classOf(ip)])
@@ -97,21 +115,20 @@ func (m *Model) buildClasses() *classIndex {
 				}
 			}
 		}
-		named := make([]int32, len(m.namedRefs))
 		for k, ref := range m.namedRefs {
 			named[k], _ = p.resolve(ref.name, ref.proto)
 		}
 		key.Reset()
 		key.WriteString(p.ns)
-		writeLabels(&key, p.labels)
+		labelKeys = writeLabels(&key, p.labels, labelKeys)
 		writeNamed(&key, named)
 		key.WriteString(strconv.FormatBool(p.hostNetwork))
 		key.WriteString(strconv.FormatBool(len(p.ips) > 0))
-		key.WriteString(blocks.key())
-		key.WriteString(maybeBlocks.key())
+		blocks.writeKey(&key)
+		maybeBlocks.writeKey(&key)
 		g, ok := groupOf[key.String()]
 		if !ok {
-			g = &group{rep: p, blocks: blocks, maybeBlocks: maybeBlocks, named: named}
+			g = &group{rep: p, blocks: blocks.clone(), maybeBlocks: maybeBlocks.clone(), named: slices.Clone(named)}
 			groupOf[key.String()] = g
 			groups = append(groups, g)
 		}
@@ -125,9 +142,11 @@ func (m *Model) buildClasses() *classIndex {
 	namedOf := map[string]int{}
 	idx := m.newPeerIndex()
 	tierSubjects := m.tierSubjectsByNamespace()
+	selected, peers, maybe := newBitset(len(m.policies)), newBitset(m.peerCount), newBitset(m.peerCount)
 	for _, g := range groups {
-		selected := newBitset(len(m.policies))
-		peers := newBitset(m.peerCount)
+		clear(selected)
+		clear(peers)
+		clear(maybe)
 		var selectedBy [2][]int
 		for _, pi := range m.byNamespace[g.rep.ns] { // ascending, as selectedBy must be
 			pol := &m.policies[pi]
@@ -140,7 +159,6 @@ func (m *Model) buildClasses() *classIndex {
 				}
 			}
 		}
-		maybe := newBitset(m.peerCount)
 		tiers := tierSubjects(g.rep)
 		for _, pi := range tiers {
 			selected.set(pi)
@@ -174,9 +192,11 @@ func (m *Model) buildClasses() *classIndex {
 			}
 		}
 		if !g.rep.hostNetwork { // no selector peer matches a hostNetwork pod
-			for _, pr := range idx.candidates(g.rep.ns) {
-				if pr.podSel == nil || pr.podSel.Matches(g.rep.labels) {
-					peers.set(pr.id)
+			for _, c := range idx.candidates(g.rep.ns) {
+				if c.sel == nil || c.sel.Matches(g.rep.labels) {
+					for _, id := range c.ids {
+						peers.set(id)
+					}
 				}
 			}
 		}
@@ -195,22 +215,19 @@ func (m *Model) buildClasses() *classIndex {
 		depends := m.uncertainPod(g.rep)
 		key.WriteString(strconv.FormatBool(g.rep.hostNetwork))
 		key.WriteString(strconv.FormatBool(depends))
-		key.WriteByte(0)
-		key.WriteString(selected.key())
-		key.WriteByte(0)
-		key.WriteString(peers.key())
-		key.WriteByte(0)
-		key.WriteString(maybe.key())
+		selected.writeKey(&key)
+		peers.writeKey(&key)
+		maybe.writeKey(&key)
 		c, ok := classOf[key.String()]
 		if !ok {
 			c = len(ci.classes)
 			classOf[key.String()] = c
 			ci.classes = append(ci.classes, podClass{
 				hostNetwork: g.rep.hostNetwork,
-				peers:       peers,
+				peers:       peers.clone(),
 				named:       named,
 				selectedBy:  selectedBy,
-				maybe:       maybe,
+				maybe:       maybe.clone(),
 				tiers:       tiers,
 				depends:     depends,
 			})
@@ -244,7 +261,12 @@ type peerIndex struct {
 	netPeers, nodePeers [][]int
 	// anyPeers match every pod; maybePeers may match hostNetwork pods.
 	anyPeers, maybePeers []int
-	cache                map[string][]*peer
+	cache                map[string][]selPeers
+	// podSels are the selector peers' distinct podSelectors (nil: every
+	// pod), podSelOf[peer id] the index of a peer's among them: policies
+	// repeat a few selectors (app=x, every pod) many times.
+	podSels  []labels.Selector
+	podSelOf map[int]int
 }
 
 type nsSelPeers struct {
@@ -252,10 +274,32 @@ type nsSelPeers struct {
 	peers []*peer
 }
 
+// selPeers are the ids of the peers sharing a podSelector (nil: every pod).
+type selPeers struct {
+	sel labels.Selector
+	ids []int
+}
+
 func (m *Model) newPeerIndex() *peerIndex {
-	idx := &peerIndex{m: m, own: map[string][]*peer{}, blockPeers: make([][]int, len(m.blocks)), cache: map[string][]*peer{},
-		netPeers: make([][]int, len(m.blocks)), nodePeers: make([][]int, len(m.blocks))}
+	idx := &peerIndex{m: m, own: map[string][]*peer{}, blockPeers: make([][]int, len(m.blocks)), cache: map[string][]selPeers{},
+		netPeers: make([][]int, len(m.blocks)), nodePeers: make([][]int, len(m.blocks)), podSelOf: map[int]int{}}
 	bySel := map[string]int{}
+	byPodSel := map[string]int{}
+	podSel := func(pr *peer) {
+		key := "*"
+		if pr.podSel != nil {
+			// The type tells labels.Nothing from labels.Everything, which
+			// both print as "".
+			key = fmt.Sprintf("%T %s", pr.podSel, pr.podSel.String())
+		}
+		i, ok := byPodSel[key]
+		if !ok {
+			i = len(idx.podSels)
+			byPodSel[key] = i
+			idx.podSels = append(idx.podSels, pr.podSel)
+		}
+		idx.podSelOf[pr.id] = i
+	}
 	for pi := range m.policies {
 		pol := &m.policies[pi]
 		for d := range pol.rules {
@@ -275,8 +319,10 @@ func (m *Model) newPeerIndex() *peerIndex {
 					case pr.block >= 0:
 						idx.blockPeers[pr.block] = append(idx.blockPeers[pr.block], pr.id)
 					case pr.nsSel == nil:
+						podSel(pr)
 						idx.own[pol.ref.Namespace] = append(idx.own[pol.ref.Namespace], pr)
 					default:
+						podSel(pr)
 						key := pr.nsSel.String()
 						i, ok := bySel[key]
 						if !ok {
@@ -293,16 +339,31 @@ func (m *Model) newPeerIndex() *peerIndex {
 	return idx
 }
 
-// candidates returns the selector peers that can match pods of namespace ns.
-func (idx *peerIndex) candidates(ns string) []*peer {
+// candidates returns the selector peers that can match pods of namespace
+// ns, grouped by podSelector so that each is matched once per pod group.
+func (idx *peerIndex) candidates(ns string) []selPeers {
 	if c, ok := idx.cache[ns]; ok {
 		return c
 	}
-	c := append([]*peer(nil), idx.own[ns]...)
+	var c []selPeers
+	at := map[int]int{}
+	add := func(prs []*peer) {
+		for _, pr := range prs {
+			s := idx.podSelOf[pr.id]
+			i, ok := at[s]
+			if !ok {
+				i = len(c)
+				at[s] = i
+				c = append(c, selPeers{sel: idx.podSels[s]})
+			}
+			c[i].ids = append(c[i].ids, pr.id)
+		}
+	}
+	add(idx.own[ns])
 	set := idx.m.namespaceLabels(ns)
 	for _, g := range idx.byNSSel {
 		if g.sel.Matches(set) {
-			c = append(c, g.peers...)
+			add(g.peers)
 		}
 	}
 	idx.cache[ns] = c
@@ -310,9 +371,9 @@ func (idx *peerIndex) candidates(ns string) []*peer {
 }
 
 // writeLabels writes labels in key order with separators no valid label
-// contains.
-func writeLabels(b *strings.Builder, set map[string]string) {
-	keys := make([]string, 0, len(set))
+// contains; keys is scratch space, returned for the next call.
+func writeLabels(b *strings.Builder, set map[string]string, keys []string) []string {
+	keys = keys[:0]
 	for k := range set {
 		keys = append(keys, k)
 	}
@@ -324,6 +385,7 @@ func writeLabels(b *strings.Builder, set map[string]string) {
 		b.WriteString(set[k])
 	}
 	b.WriteByte(2)
+	return keys
 }
 
 func writeNamed(b *strings.Builder, named []int32) {
@@ -350,9 +412,30 @@ func (b bitset) or(o bitset) {
 
 func (b bitset) key() string {
 	var s strings.Builder
-	for _, w := range b {
-		s.WriteString(strconv.FormatUint(w, 36))
-		s.WriteByte('.')
-	}
+	b.writeKey(&s)
 	return s.String()
 }
+
+// writeKey writes the number of nonzero words, then each with its
+// position, as varints: the encoding is prefix-free, so keys written one
+// after another stay apart, and the sparse sets of peers and policies
+// write little.
+func (b bitset) writeKey(s *strings.Builder) {
+	var buf [2 * binary.MaxVarintLen64]byte
+	n := 0
+	for _, w := range b {
+		if w != 0 {
+			n++
+		}
+	}
+	s.Write(buf[:binary.PutUvarint(buf[:], uint64(n))])
+	for i, w := range b {
+		if w != 0 {
+			k := binary.PutUvarint(buf[:], uint64(i))
+			k += binary.PutUvarint(buf[k:], w)
+			s.Write(buf[:k])
+		}
+	}
+}
+
+func (b bitset) clone() bitset { return append(bitset(nil), b...) }

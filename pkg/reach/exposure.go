@@ -83,12 +83,7 @@ func (m *Model) Exposure() *Exposure {
 		if p := ev.profile[ingress][d]; p >= 0 {
 			var ok bool
 			if srcs, ok = sources[p]; !ok {
-				srcs = nil
-				for s, id := range ev.rows[ingress][p] {
-					if id != noPortsID {
-						srcs = append(srcs, s)
-					}
-				}
+				srcs = ev.rows[ingress][p].allowing()
 				sources[p] = srcs
 			}
 		}

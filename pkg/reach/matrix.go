@@ -387,9 +387,9 @@ type matrixEval struct {
 	// profile[d][c] indexes rows[d] and ext[d], or is -1 when class c is
 	// not isolated in direction d.
 	profile [2][]int
-	// rows[egress][p][dst class] and rows[ingress][p][src class]: ports the
-	// profile's rules allow toward or from that class.
-	rows [2][][]uint32
+	// rows[egress][p] at dst class and rows[ingress][p] at src class:
+	// ports the profile's rules allow toward or from that class.
+	rows [2][]row
 	// ext[d][p][address class]: the same toward or from addresses.
 	ext [2][][]uint32
 	// undef[d][p] and extUndef[d][p] map a class or address class to the
@@ -397,6 +397,10 @@ type matrixEval struct {
 	// profiles without cluster-wide policies.
 	undef, extUndef [2][]map[int]uint32
 	hasUndef        bool
+	// plain[d][p]: profile p's rows are classRow and addrRow of its
+	// NetworkPolicies alone (no cluster-wide tier), so a rule's removal
+	// changes them only where the rule matches (see sameWithout).
+	plain [2][]bool
 	// rulePorts memoises a rule's ports for a named-port vector (-1: an
 	// address, on which names resolve to nothing).
 	rulePorts map[[2]int]uint32
@@ -407,16 +411,24 @@ type matrixEval struct {
 	// (nil: not yet known), so rows visit only the classes a rule allows.
 	ruleClasses [][]int32
 	ruleKnown   []bool
+	everyClass  []int32
+	// depends lists the classes whose pods some peer matches only maybe
+	// (podClass.depends); nil until classRowMaybe first needs it.
+	depends []int
+	// scratch and touched are profileRow's dense row and the entries it
+	// set, kept at noPortsID and false between calls.
+	scratch []uint32
+	touched []bool
 	// byPeer lists, by peer id, the classes the peer matches (see
 	// peerClasses); nil until first used.
 	byPeer [][]int32
 	// tierMemo memoises tierRows' decisions by their input (see tierRows).
 	tierMemo map[string]tierDecision
+	// seen and stamp mark the classes sparseSame has visited.
+	seen  []uint32
+	stamp uint32
 	// classPairs counts the class pairs computed, for Stats.
 	classPairs int
-	// depends lists the classes whose pods peers hold only maybe
-	// (podClass.depends); nil until first used.
-	depends []int
 }
 
 func newMatrixEval(m *Model, ci *classIndex) *matrixEval {
@@ -458,8 +470,7 @@ func newMatrixEval(m *Model, ci *classIndex) *matrixEval {
 				p = len(ev.rows[d])
 				byKey[key.String()] = p
 				if groups.empty() {
-					row := ev.classRow(d, pols, subjectNamed)
-					undef := ev.classRowMaybe(d, pols, subjectNamed, row)
+					row, undef := ev.profileRow(d, pols, subjectNamed)
 					ev.hasUndef = ev.hasUndef || undef != nil
 					ev.rows[d] = append(ev.rows[d], row)
 					ev.ext[d] = append(ev.ext[d], ev.addrRow(d, pols, subjectNamed))
@@ -468,6 +479,7 @@ func newMatrixEval(m *Model, ci *classIndex) *matrixEval {
 				} else {
 					ev.tierRows(d, pols, groups, subjectNamed)
 				}
+				ev.plain[d] = append(ev.plain[d], groups.empty())
 			}
 			ev.profile[d][c] = p
 		}
@@ -479,6 +491,55 @@ func newMatrixEval(m *Model, ci *classIndex) *matrixEval {
 // allowed with each class as the far end.
 func (ev *matrixEval) classRow(d Dir, pols []int, subjectNamed int) []uint32 {
 	return ev.classRowExcept(d, pols, subjectNamed, noRule)
+}
+
+// profileRow is compactRow(classRow(...)) and classRowMaybe of the same
+// row, with the dense row in scratch space and its work and memory
+// following the entries the rules touch: a profile of a default deny and a
+// few rules allows a few classes among thousands.
+func (ev *matrixEval) profileRow(d Dir, pols []int, subjectNamed int) (row, map[int]uint32) {
+	n := len(ev.ci.classes)
+	if ev.scratch == nil {
+		ev.scratch, ev.touched = make([]uint32, n), make([]bool, n)
+	}
+	dense, touched := ev.scratch, ev.touched // all noPortsID, all false
+	var list []int32
+	for _, pi := range pols {
+		pol := &ev.m.policies[pi]
+		for ri := range pol.rules[d] {
+			r := &pol.rules[d][ri]
+			for _, c := range ev.classesOf(r) {
+				named := subjectNamed
+				if d == egress {
+					named = ev.ci.classes[c].named
+				}
+				dense[c] = ev.tbl.union(dense[c], ev.portsOf(r, named))
+				if !touched[c] {
+					touched[c] = true
+					list = append(list, c)
+				}
+			}
+		}
+	}
+	undef := ev.classRowMaybe(d, pols, subjectNamed, dense)
+	var out row
+	if len(list)*4 <= n {
+		// Mostly nothing: compactRow's sparse form, without its walk.
+		slices.Sort(list)
+		out = row{n: n, def: noPortsID}
+		for _, c := range list {
+			if id := dense[c]; id != noPortsID {
+				out.idx = append(out.idx, c)
+				out.val = append(out.val, id)
+			}
+		}
+	} else {
+		out = compactRow(slices.Clone(dense))
+	}
+	for _, c := range list {
+		dense[c], touched[c] = noPortsID, false
+	}
+	return out, undef
 }
 
 // ruleID names one compiled rule: a policy index and a position in its
@@ -520,15 +581,7 @@ func (ev *matrixEval) classRowMaybe(d Dir, pols []int, subjectNamed int, row []u
 // classRowMaybeExcept is classRowMaybe without one rule.
 func (ev *matrixEval) classRowMaybeExcept(d Dir, pols []int, subjectNamed int, row []uint32, except ruleID) map[int]uint32 {
 	var out map[int]uint32
-	if ev.depends == nil {
-		ev.depends = []int{}
-		for c := range ev.ci.classes {
-			if ev.ci.classes[c].depends {
-				ev.depends = append(ev.depends, c)
-			}
-		}
-	}
-	for _, c := range ev.depends {
+	for _, c := range ev.dependsClasses() {
 		cl := &ev.ci.classes[c]
 		named := subjectNamed
 		if d == egress {
@@ -557,6 +610,20 @@ func (ev *matrixEval) classRowMaybeExcept(d Dir, pols []int, subjectNamed int, r
 	return out
 }
 
+// dependsClasses lists the classes whose pods some peer matches only
+// maybe (podClass.depends), ascending.
+func (ev *matrixEval) dependsClasses() []int {
+	if ev.depends == nil {
+		ev.depends = []int{}
+		for c := range ev.ci.classes {
+			if ev.ci.classes[c].depends {
+				ev.depends = append(ev.depends, c)
+			}
+		}
+	}
+	return ev.depends
+}
+
 // classesOf returns the classes a rule's peers match, all of them for a
 // rule without peers.
 func (ev *matrixEval) classesOf(r *rule) []int32 {
@@ -566,10 +633,14 @@ func (ev *matrixEval) classesOf(r *rule) []int32 {
 	var out []int32
 	switch {
 	case len(r.peers) == 0:
-		out = make([]int32, len(ev.ci.classes))
-		for c := range out {
-			out[c] = int32(c)
+		// Every rule without peers shares one list.
+		if ev.everyClass == nil {
+			ev.everyClass = make([]int32, len(ev.ci.classes))
+			for c := range ev.everyClass {
+				ev.everyClass[c] = int32(c)
+			}
 		}
+		out = ev.everyClass
 	case len(r.peers) == 1:
 		out = ev.peerClasses(r.peers[0].id)
 	default:
@@ -595,7 +666,7 @@ func (ev *matrixEval) classesOf(r *rule) []int32 {
 // cost what they hold, not a walk of every class.
 func (ev *matrixEval) peerClasses(id int) []int32 {
 	if ev.byPeer == nil {
-		ev.byPeer = classesByPeer(ev.ci.classes)
+		ev.byPeer = ev.ci.classesByPeer()
 	}
 	if id < 0 || id >= len(ev.byPeer) {
 		return nil
@@ -606,15 +677,34 @@ func (ev *matrixEval) peerClasses(id int) []int32 {
 // classesByPeer lists, by peer id, the classes the peer matches, ascending:
 // the classes whose peers bitset has it.
 func classesByPeer(classes []podClass) [][]int32 {
-	out := [][]int32{}
+	// Count first, so that the lists share one array cut to size.
+	var count []int
+	total := 0
 	for c := range classes {
 		for w, word := range classes[c].peers {
 			for word != 0 {
 				p := w*64 + bits.TrailingZeros64(word)
 				word &= word - 1
-				for p >= len(out) {
-					out = append(out, nil)
+				for p >= len(count) {
+					count = append(count, 0)
 				}
+				count[p]++
+				total++
+			}
+		}
+	}
+	out := make([][]int32, len(count))
+	all := make([]int32, total)
+	for p, n := range count {
+		if n > 0 {
+			out[p], all = all[:0:n], all[n:]
+		}
+	}
+	for c := range classes {
+		for w, word := range classes[c].peers {
+			for word != 0 {
+				p := w*64 + bits.TrailingZeros64(word)
+				word &= word - 1
 				out[p] = append(out[p], int32(c))
 			}
 		}
@@ -706,10 +796,10 @@ func (ev *matrixEval) portsOf(r *rule, named int) uint32 {
 func (ev *matrixEval) pair(s, d int) uint32 {
 	out, in := allPortsID, allPortsID
 	if p := ev.profile[egress][s]; p >= 0 {
-		out = ev.rows[egress][p][d]
+		out = ev.rows[egress][p].at(d)
 	}
 	if p := ev.profile[ingress][d]; p >= 0 {
-		in = ev.rows[ingress][p][s]
+		in = ev.rows[ingress][p].at(s)
 	}
 	return ev.tbl.intersect(out, in)
 }

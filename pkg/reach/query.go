@@ -35,6 +35,11 @@ type Query struct {
 	// nsMatches memoises PeerNamespaces by namespaceSelector: policies
 	// repeat a few selectors (team=x, purpose=monitoring) many times.
 	nsMatches map[string][]string
+	// selected lists, by policy index, the classes a NetworkPolicy selects
+	// and isolates for ingress; nil until first used (see destClasses).
+	selected [][]int32
+	// namedMemo memoises NamedPort.
+	namedMemo map[namedPortKey]namedPortAnswer
 }
 
 // peerClasses returns the classes a counted peer matches, ascending (see
@@ -42,7 +47,7 @@ type Query struct {
 // question then costs its classes, not a walk of every class.
 func (q *Query) peerClasses(id int) []int32 {
 	if q.byPeer == nil {
-		q.byPeer = classesByPeer(q.ci.classes)
+		q.byPeer = q.ci.classesByPeer()
 	}
 	if id < 0 || id >= len(q.byPeer) {
 		return nil
@@ -236,8 +241,69 @@ type NamedPortUse struct {
 }
 
 // NamedPort answers for the port entry at index port of a rule; ok is
-// false when that entry is not a named port.
+// false when that entry is not a named port. Answers are memoised: the
+// audit asks about each entry once per check that reads it.
 func (q *Query) NamedPort(ref PolicyRef, d Dir, rule, port int) (use NamedPortUse, ok bool) {
+	k := namedPortKey{ref, d, rule, port}
+	if a, ok := q.namedMemo[k]; ok {
+		return a.use, a.ok
+	}
+	use, ok = q.namedPort(ref, d, rule, port)
+	if q.namedMemo == nil {
+		q.namedMemo = map[namedPortKey]namedPortAnswer{}
+	}
+	q.namedMemo[k] = namedPortAnswer{use, ok}
+	return use, ok
+}
+
+type namedPortKey struct {
+	ref        PolicyRef
+	d          Dir
+	rule, port int
+}
+
+type namedPortAnswer struct {
+	use NamedPortUse
+	ok  bool
+}
+
+// destClasses returns the classes whose pods are the destinations of a
+// counted rule of a NetworkPolicy, ascending: for ingress the classes the
+// policy selects (which it isolates, since the rule counts), for egress the
+// classes some peer matches, every class without peers. The classes record
+// both (selectedBy, peers), as a walk of every class with selects and
+// peerMatches would find them.
+func (q *Query) destClasses(pi int, d Dir, r *rule) []int32 {
+	if d == ingress {
+		if q.selected == nil {
+			q.selected = make([][]int32, len(q.m.policies))
+			for c := range q.ci.classes {
+				for _, p := range q.ci.classes[c].selectedBy[ingress] {
+					q.selected[p] = append(q.selected[p], int32(c))
+				}
+			}
+		}
+		return q.selected[pi]
+	}
+	switch len(r.peers) {
+	case 0:
+		out := make([]int32, len(q.ci.classes))
+		for c := range out {
+			out[c] = int32(c)
+		}
+		return out
+	case 1:
+		return q.peerClasses(r.peers[0].id)
+	}
+	var out []int32
+	for k := range r.peers {
+		out = append(out, q.peerClasses(r.peers[k].id)...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func (q *Query) namedPort(ref PolicyRef, d Dir, rule, port int) (use NamedPortUse, ok bool) {
 	pi, r, active := q.findRule(ref, d, rule)
 	if r == nil || port < 0 || port >= len(r.ports) || r.ports[port].name == "" {
 		return use, false
@@ -262,16 +328,27 @@ func (q *Query) NamedPort(ref PolicyRef, d Dir, rule, port int) (use NamedPortUs
 	if _, known := q.m.namedIndex[namedRef{pm.name, pm.proto}]; active && known {
 		// Pods of a class look alike to every counted rule, named ports
 		// included: decide once per class.
-		for c := range q.ci.classes {
+		each := func(c int) {
 			pods := q.classPods[c]
-			if len(pods) == 0 || !isDest(&q.m.pods[pods[0]]) {
-				continue
+			if len(pods) == 0 {
+				return
 			}
 			use.Destinations += len(pods)
 			if _, ok := q.m.pods[pods[0]].resolve(pm.name, pm.proto); ok {
 				use.Resolved += len(pods)
 			}
 			dests = append(dests, pods...)
+		}
+		if pol.tier == TierNetworkPolicy {
+			for _, c := range q.destClasses(pi, d, r) {
+				each(int(c))
+			}
+		} else {
+			for c := range q.ci.classes {
+				if pods := q.classPods[c]; len(pods) > 0 && isDest(&q.m.pods[pods[0]]) {
+					each(c)
+				}
+			}
 		}
 	} else {
 		for i := range q.m.pods {

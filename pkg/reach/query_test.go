@@ -5,8 +5,10 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/reach"
+	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/reach/reachtest"
 )
 
 func podNames(pods []*corev1.Pod) []string {
@@ -94,4 +96,90 @@ spec:
 			t.Errorf("%s/%s: class %d, isolated by %v", p.Namespace, p.Name, c, classes[c].IsolatedBy)
 		}
 	}
+}
+
+// TestNamedPortMatchesReference: NamedPort, which decides once per class,
+// counts the destinations and resolutions the reference evaluator finds pod
+// by pod, on random snapshots; asking twice (memoised) answers alike.
+func TestNamedPortMatchesReference(t *testing.T) {
+	n := 400
+	if testing.Short() {
+		n = 100
+	}
+	entries := 0
+	for i := 0; i < n; i++ {
+		seed := *flagSeed + uint64(i)
+		snap := reachtest.GenerateCase(reachtest.Seeded(seed)).Snapshot
+		for _, opts := range []reach.Options{{IPBlockMatchesPods: true}, {IPBlockMatchesPods: false}} {
+			m, err := reach.Build(snap, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q := m.Query()
+			o := refOpts(opts)
+			byRef := map[reach.PolicyRef]*networkingv1.NetworkPolicy{}
+			for k := range snap.Policies {
+				np := &snap.Policies[k]
+				byRef[reach.NetworkPolicyRef(np.Namespace, np.Name)] = np
+			}
+			for _, pol := range m.Policies() {
+				np := byRef[pol.Ref]
+				if np == nil {
+					continue
+				}
+				for d, rules := range pol.Rules {
+					for _, r := range rules {
+						var peers []networkingv1.NetworkPolicyPeer
+						if reach.Dir(d) == reach.Ingress {
+							peers = np.Spec.Ingress[r.Index].From
+						} else {
+							peers = np.Spec.Egress[r.Index].To
+						}
+						for pi, p := range r.Ports {
+							if p.Name == "" {
+								continue
+							}
+							entries++
+							var want reach.NamedPortUse
+							others := map[reach.Protocol]bool{}
+							for k := range snap.Pods {
+								pod := &snap.Pods[k]
+								var dest bool
+								if reach.Dir(d) == reach.Ingress {
+									dest = !pod.Spec.HostNetwork && pod.Namespace == np.Namespace && refSelectorMatches(&np.Spec.PodSelector, pod.Labels)
+								} else {
+									dest = refPeersMatch(snap, o, np, peers, refEnd{pod: pod}) == matchYes
+								}
+								if !dest {
+									continue
+								}
+								want.Destinations++
+								if refNamedPort(refEnd{pod: pod}, p.Name, string(p.Protocol)) != 0 {
+									want.Resolved++
+								}
+								// The name a pod declares with another protocol
+								// counts even on a hostNetwork pod, where it
+								// resolves to nothing.
+								declared := *pod
+								declared.Spec.HostNetwork = false
+								for _, proto := range []reach.Protocol{reach.TCP, reach.UDP, reach.SCTP} {
+									if proto != p.Protocol && refNamedPort(refEnd{pod: &declared}, p.Name, string(proto)) != 0 {
+										others[proto] = true
+									}
+								}
+							}
+							got, ok := q.NamedPort(pol.Ref, reach.Dir(d), r.Index, pi)
+							again, _ := q.NamedPort(pol.Ref, reach.Dir(d), r.Index, pi)
+							if !ok || got != again || got.Destinations != want.Destinations || got.Resolved != want.Resolved ||
+								(got.OtherProtocol != "") != (want.Resolved == 0 && len(others) > 0) || got.OtherProtocol != "" && !others[got.OtherProtocol] {
+								t.Fatalf("seed %d, %+v: %s %s port %q/%s: got %+v (again %+v), want %+v with another protocol among %v\n%s",
+									seed, opts, pol.Ref, r.Field, p.Name, p.Protocol, got, again, want, others, reachtest.DumpSnapshot(snap))
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	t.Logf("%d named port entries checked", entries)
 }

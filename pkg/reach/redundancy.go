@@ -137,7 +137,7 @@ func (m *Model) Redundancy() Redundancy {
 // skipRule, when >= 0): the ports allowed for sure and the ports whose
 // verdict is undefined (a verdict that depends on a pod's IP is one), far
 // end by far end. Classes sharing an isolation profile share their rows,
-// so each profile's rows are computed once.
+// so each profile is compared once.
 func (ev *matrixEval) sameWithout(d Dir, classes []int, skip, skipRule int) bool {
 	var profiles []int
 	byProfile := map[int][]int{}
@@ -150,11 +150,165 @@ func (ev *matrixEval) sameWithout(d Dir, classes []int, skip, skipRule int) bool
 	}
 	for _, p := range profiles {
 		members := byProfile[p]
+		if ev.plain[d][p] {
+			if !ev.sparseSame(d, members, skip, skipRule) {
+				return false
+			}
+			continue
+		}
 		without := ev.rowsWithout(d, members[0], skip, skipRule)
 		for _, c := range members {
 			if !ev.sameRows(d, c, without) {
 				return false
 			}
+		}
+	}
+	return true
+}
+
+// sparseSame is sameWithout for the members of one plain profile: its rows
+// are the union of its policies' rules (classRow, addrRow), so removing
+// policy skip (or its rule skipRule) can change them only at the classes and
+// address classes the removed rules match. Only those entries are
+// recomputed, from the rules that stay, and compared; the profile's other
+// entries are equal by construction. A policy that was the profile's only
+// one leaves its classes open: every entry must allow everything.
+func (ev *matrixEval) sparseSame(d Dir, members []int, skip, skipRule int) bool {
+	cl := &ev.ci.classes[members[0]]
+	p := ev.profile[d][members[0]]
+	withRows, withAddrs := ev.rows[d][p], ev.ext[d][p]
+	// self is the one entry a member skips: a class of one pod never sees
+	// its own entry (see sameRows). A mismatch anywhere else fails every
+	// member, and one at class x fails all but a member x of one pod.
+	selfOK := func(x int) bool {
+		for _, c := range members {
+			if c != x || ev.ci.classes[c].pods != 1 {
+				return false
+			}
+		}
+		return true
+	}
+	pols := cl.selectedBy[d]
+	if skipRule < 0 && len(pols) == 1 {
+		for _, c := range members {
+			if !ev.sameRows(d, c, profileRows{open: true}) {
+				return false
+			}
+		}
+		return true
+	}
+	removed := ev.m.policies[skip].rules[d]
+	if skipRule >= 0 {
+		removed = removed[skipRule : skipRule+1]
+	}
+	stays := func(pi, ri int) bool {
+		return pi != skip || skipRule >= 0 && ri != skipRule
+	}
+	subjectNamed := -1
+	if d == ingress {
+		subjectNamed = cl.named
+	}
+	// The classes the removed rules match, each once.
+	ev.stamp++
+	if len(ev.seen) < len(ev.ci.classes) {
+		ev.seen = make([]uint32, len(ev.ci.classes))
+	}
+	// differs records a class whose entries change; only one class, a
+	// member of one pod that never sees its own entry, may.
+	mismatch := -1
+	differs := func(c int) bool {
+		if c == mismatch {
+			return true
+		}
+		if mismatch >= 0 || !selfOK(c) {
+			return false
+		}
+		mismatch = c
+		return true
+	}
+	for k := range removed {
+		for _, c32 := range ev.classesOf(&removed[k]) {
+			c := int(c32)
+			if ev.seen[c] == ev.stamp {
+				continue
+			}
+			ev.seen[c] = ev.stamp
+			far := &ev.ci.classes[c]
+			named := subjectNamed
+			if d == egress {
+				named = far.named
+			}
+			id := noPortsID
+			for _, pi := range pols {
+				pol := &ev.m.policies[pi]
+				for ri := range pol.rules[d] {
+					if r := &pol.rules[d][ri]; stays(pi, ri) && ruleMatchesClass(r, far) {
+						id = ev.tbl.union(id, ev.portsOf(r, named))
+					}
+				}
+			}
+			if id != withRows.at(c) && !differs(c) {
+				return false
+			}
+		}
+	}
+	// Undefined entries (a far end of pods without an IP that a peer holds
+	// only maybe) change where a removed rule matches maybe, or where one
+	// it matches for sure stops masking what others match maybe: compare
+	// them at every class that can have them.
+	withUndef := ev.undef[d][p]
+	for _, c := range ev.dependsClasses() {
+		far := &ev.ci.classes[c]
+		named := subjectNamed
+		if d == egress {
+			named = far.named
+		}
+		sure, may := PortSet{}, PortSet{}
+		for _, pi := range pols {
+			pol := &ev.m.policies[pi]
+			for ri := range pol.rules[d] {
+				r := &pol.rules[d][ri]
+				if !stays(pi, ri) {
+					continue
+				}
+				switch classMatch(r, far) {
+				case matchYes:
+					sure = sure.Union(ev.tbl.sets[ev.portsOf(r, named)])
+				case matchMaybe:
+					may = may.Union(ev.tbl.sets[ev.portsOf(r, named)])
+				}
+			}
+		}
+		if ev.tbl.intern(may.Subtract(sure)) != withUndef[c] && !differs(c) {
+			return false
+		}
+	}
+	addrNamed := subjectNamed
+	if d == egress {
+		addrNamed = -1 // the address is the destination
+	}
+	for a, in := range ev.ci.addrs.blocks {
+		hit := false
+		for k := range removed {
+			if ruleMatchesAddr(&removed[k], in) {
+				hit = true
+				break
+			}
+		}
+		if !hit {
+			continue
+		}
+		id := noPortsID
+		for _, pi := range pols {
+			pol := &ev.m.policies[pi]
+			for ri := range pol.rules[d] {
+				if r := &pol.rules[d][ri]; stays(pi, ri) && ruleMatchesAddr(r, in) {
+					id = ev.tbl.union(id, ev.portsOf(r, addrNamed))
+				}
+			}
+		}
+		if id != withAddrs[a] {
+			return false
 		}
 	}
 	return true
@@ -211,10 +365,10 @@ func (ev *matrixEval) sameRows(d Dir, c int, without profileRows) bool {
 	if without.open {
 		// The class would no longer be isolated: everything is allowed,
 		// nothing undefined.
-		return allIDs(withRows, self) && allIDs(withAddrs, -1) &&
+		return withRows.allowsAll(self) && allIDs(withAddrs, -1) &&
 			equalUndef(withUndef, nil, self) && equalUndef(withExtUndef, nil, -1)
 	}
-	return equalIDs(withRows, without.rows, self) && equalIDs(withAddrs, without.ext, -1) &&
+	return withRows.equals(without.rows, self) && equalIDs(withAddrs, without.ext, -1) &&
 		equalUndef(withUndef, without.undef, self) && equalUndef(withExtUndef, without.extUndef, -1)
 }
 

@@ -20,7 +20,7 @@ import (
 func (ev *matrixEval) tierRows(d Dir, pols []int, groups tierGroups, subjectNamed int) {
 	r := ev.tierRowsExcept(d, pols, groups, subjectNamed, noRule)
 	ev.hasUndef = ev.hasUndef || r.undef != nil || r.extUndef != nil
-	ev.rows[d] = append(ev.rows[d], r.rows)
+	ev.rows[d] = append(ev.rows[d], compactRow(r.rows))
 	ev.ext[d] = append(ev.ext[d], r.ext)
 	ev.undef[d] = append(ev.undef[d], r.undef)
 	ev.extUndef[d] = append(ev.extUndef[d], r.extUndef)
@@ -262,13 +262,13 @@ func (ev *matrixEval) pairUndef(s, d int) (undef, dep PortSet) {
 	outSure, inSure := allPorts, allPorts
 	var outU, inU PortSet
 	if p := ev.profile[egress][s]; p >= 0 {
-		outSure = ev.tbl.sets[ev.rows[egress][p][d]]
+		outSure = ev.tbl.sets[ev.rows[egress][p].at(d)]
 		if u := ev.undef[egress][p]; u != nil {
 			outU = ev.tbl.sets[u[d]]
 		}
 	}
 	if p := ev.profile[ingress][d]; p >= 0 {
-		inSure = ev.tbl.sets[ev.rows[ingress][p][s]]
+		inSure = ev.tbl.sets[ev.rows[ingress][p].at(s)]
 		if u := ev.undef[ingress][p]; u != nil {
 			inU = ev.tbl.sets[u[s]]
 		}
