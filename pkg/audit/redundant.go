@@ -78,13 +78,13 @@ func duplicatePolicies(in *Input) []Finding {
 
 var _ = register(Check{
 	ID: "NA040", Name: "redundant-policy", Severity: Low,
-	Summary: "Removing a policy changes no pod's allowances (computed with the engine): other policies already do its work. Policies selecting every pod of their namespace are exempt: they also cover pods created later. A policy that changes nothing because its rules allow nothing is reported as blocking the traffic it was meant to allow, never as one to delete.",
+	Summary: "Removing a policy changes no pod's allowances (computed with the engine, cluster-wide tiers applied; a verdict that depends on a pod's IP counts as one): other policies already do its work. Policies selecting every pod of their namespace are exempt: they also cover pods created later. A policy that changes nothing because its rules allow nothing is reported as blocking the traffic it was meant to allow, never as one to delete.",
 	Run:     redundantPolicies,
 })
 
 var _ = register(Check{
 	ID: "NA042", Name: "redundant-rule", Severity: Low,
-	Summary: "Removing a rule changes no pod's allowances: other rules already allow what it allows.",
+	Summary: "Removing a rule changes no pod's allowances, as for NA040: other rules already allow what it allows.",
 	Run:     redundantRules,
 })
 

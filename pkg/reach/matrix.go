@@ -575,16 +575,13 @@ func (ev *matrixEval) classRowExcept(d Dir, pols []int, subjectNamed int, except
 // may allow beyond row, the ports they allow for sure; nil when there are
 // none.
 func (ev *matrixEval) classRowMaybe(d Dir, pols []int, subjectNamed int, row []uint32) map[int]uint32 {
+	return ev.classRowMaybeExcept(d, pols, subjectNamed, row, noRule)
+}
+
+// classRowMaybeExcept is classRowMaybe without one rule.
+func (ev *matrixEval) classRowMaybeExcept(d Dir, pols []int, subjectNamed int, row []uint32, except ruleID) map[int]uint32 {
 	var out map[int]uint32
-	if ev.depends == nil {
-		ev.depends = []int{}
-		for c := range ev.ci.classes {
-			if ev.ci.classes[c].depends {
-				ev.depends = append(ev.depends, c)
-			}
-		}
-	}
-	for _, c := range ev.depends {
+	for _, c := range ev.dependsClasses() {
 		cl := &ev.ci.classes[c]
 		named := subjectNamed
 		if d == egress {
@@ -594,6 +591,9 @@ func (ev *matrixEval) classRowMaybe(d Dir, pols []int, subjectNamed int, row []u
 		for _, pi := range pols {
 			pol := &ev.m.policies[pi]
 			for ri := range pol.rules[d] {
+				if (ruleID{pi, ri}) == except {
+					continue
+				}
 				r := &pol.rules[d][ri]
 				if classMatch(r, cl) == matchMaybe {
 					may = may.Union(ev.tbl.sets[ev.portsOf(r, named)])
@@ -608,6 +608,20 @@ func (ev *matrixEval) classRowMaybe(d Dir, pols []int, subjectNamed int, row []u
 		}
 	}
 	return out
+}
+
+// dependsClasses lists the classes whose pods some peer matches only
+// maybe (podClass.depends), ascending.
+func (ev *matrixEval) dependsClasses() []int {
+	if ev.depends == nil {
+		ev.depends = []int{}
+		for c := range ev.ci.classes {
+			if ev.ci.classes[c].depends {
+				ev.depends = append(ev.depends, c)
+			}
+		}
+	}
+	return ev.depends
 }
 
 // classesOf returns the classes a rule's peers match, all of them for a

@@ -74,8 +74,11 @@ type Redundancy struct {
 // Redundancy finds redundant policies and rules with the engine, on
 // equivalence classes: a policy is redundant when, for every class it
 // selects and every direction it isolates, the ports allowed toward every
-// class and every address range are the same without it, including whether
-// the class stays isolated at all. Comparing each side on its own is
+// class and every address range are the same without it, and so are the
+// ports whose verdict is undefined (one that depends on a pod's IP, or
+// that cluster-wide policies of equal priority leave open), including
+// whether the class stays isolated at all; the tiers selecting the class
+// are applied as Verdict applies them. Comparing each side on its own is
 // stricter than comparing verdicts: a policy whose effect another
 // namespace's policies happen to mask is still reported as needed, so
 // nothing reported here can change a verdict when removed. Node-local
@@ -131,8 +134,10 @@ func (m *Model) Redundancy() Redundancy {
 
 // sameWithout says whether the allowances in direction d of every class in
 // classes stay the same without policy skip (or only without its rule
-// skipRule, when >= 0). Classes sharing an isolation profile share their
-// rows, so each profile is compared once.
+// skipRule, when >= 0): the ports allowed for sure and the ports whose
+// verdict is undefined (a verdict that depends on a pod's IP is one), far
+// end by far end. Classes sharing an isolation profile share their rows,
+// so each profile is compared once.
 func (ev *matrixEval) sameWithout(d Dir, classes []int, skip, skipRule int) bool {
 	var profiles []int
 	byProfile := map[int][]int{}
@@ -151,9 +156,9 @@ func (ev *matrixEval) sameWithout(d Dir, classes []int, skip, skipRule int) bool
 			}
 			continue
 		}
-		rows, addrs, open := ev.rowsWithout(d, members[0], skip, skipRule)
+		without := ev.rowsWithout(d, members[0], skip, skipRule)
 		for _, c := range members {
-			if !ev.sameRows(d, c, rows, addrs, open) {
+			if !ev.sameRows(d, c, without) {
 				return false
 			}
 		}
@@ -186,7 +191,7 @@ func (ev *matrixEval) sparseSame(d Dir, members []int, skip, skipRule int) bool 
 	pols := cl.selectedBy[d]
 	if skipRule < 0 && len(pols) == 1 {
 		for _, c := range members {
-			if !ev.sameRows(d, c, nil, nil, true) {
+			if !ev.sameRows(d, c, profileRows{open: true}) {
 				return false
 			}
 		}
@@ -208,7 +213,19 @@ func (ev *matrixEval) sparseSame(d Dir, members []int, skip, skipRule int) bool 
 	if len(ev.seen) < len(ev.ci.classes) {
 		ev.seen = make([]uint32, len(ev.ci.classes))
 	}
+	// differs records a class whose entries change; only one class, a
+	// member of one pod that never sees its own entry, may.
 	mismatch := -1
+	differs := func(c int) bool {
+		if c == mismatch {
+			return true
+		}
+		if mismatch >= 0 || !selfOK(c) {
+			return false
+		}
+		mismatch = c
+		return true
+	}
 	for k := range removed {
 		for _, c32 := range ev.classesOf(&removed[k]) {
 			c := int(c32)
@@ -230,13 +247,40 @@ func (ev *matrixEval) sparseSame(d Dir, members []int, skip, skipRule int) bool 
 					}
 				}
 			}
-			if id == withRows.at(c) {
-				continue
-			}
-			if mismatch >= 0 || !selfOK(c) {
+			if id != withRows.at(c) && !differs(c) {
 				return false
 			}
-			mismatch = c
+		}
+	}
+	// Undefined entries (a far end of pods without an IP that a peer holds
+	// only maybe) change where a removed rule matches maybe, or where one
+	// it matches for sure stops masking what others match maybe: compare
+	// them at every class that can have them.
+	withUndef := ev.undef[d][p]
+	for _, c := range ev.dependsClasses() {
+		far := &ev.ci.classes[c]
+		named := subjectNamed
+		if d == egress {
+			named = far.named
+		}
+		sure, may := PortSet{}, PortSet{}
+		for _, pi := range pols {
+			pol := &ev.m.policies[pi]
+			for ri := range pol.rules[d] {
+				r := &pol.rules[d][ri]
+				if !stays(pi, ri) {
+					continue
+				}
+				switch classMatch(r, far) {
+				case matchYes:
+					sure = sure.Union(ev.tbl.sets[ev.portsOf(r, named)])
+				case matchMaybe:
+					may = may.Union(ev.tbl.sets[ev.portsOf(r, named)])
+				}
+			}
+		}
+		if ev.tbl.intern(may.Subtract(sure)) != withUndef[c] && !differs(c) {
+			return false
 		}
 	}
 	addrNamed := subjectNamed
@@ -271,46 +315,61 @@ func (ev *matrixEval) sparseSame(d Dir, members []int, skip, skipRule int) bool 
 }
 
 // rowsWithout computes class c's rows in direction d without policy skip
-// (or its rule skipRule); open says no policy would isolate it any more.
-func (ev *matrixEval) rowsWithout(d Dir, c, skip, skipRule int) (rows, addrs []uint32, open bool) {
+// (or its rule skipRule), cluster-wide tiers included, as the class's
+// profile was computed.
+func (ev *matrixEval) rowsWithout(d Dir, c, skip, skipRule int) profileRows {
 	cl := &ev.ci.classes[c]
 	subjectNamed := -1
 	if d == ingress {
 		subjectNamed = cl.named
 	}
+	pols, except := cl.selectedBy[d], noRule
 	if skipRule >= 0 {
-		except := ruleID{skip, skipRule}
-		return ev.classRowExcept(d, cl.selectedBy[d], subjectNamed, except), ev.addrRowExcept(d, cl.selectedBy[d], subjectNamed, except), false
-	}
-	var rest []int
-	for _, pi := range cl.selectedBy[d] {
-		if pi != skip {
-			rest = append(rest, pi)
+		except = ruleID{skip, skipRule}
+	} else {
+		var rest []int
+		for _, pi := range pols {
+			if pi != skip {
+				rest = append(rest, pi)
+			}
 		}
+		pols = rest
 	}
-	if len(rest) == 0 {
-		return nil, nil, true
+	if groups := ev.m.tierGroupsOf(cl.tiers, d); !groups.empty() {
+		return ev.tierRowsExcept(d, pols, groups, subjectNamed, except)
 	}
-	return ev.classRow(d, rest, subjectNamed), ev.addrRow(d, rest, subjectNamed), false
+	if len(pols) == 0 {
+		return profileRows{open: true}
+	}
+	row := ev.classRowExcept(d, pols, subjectNamed, except)
+	return profileRows{
+		rows:  row,
+		ext:   ev.addrRowExcept(d, pols, subjectNamed, except),
+		undef: ev.classRowMaybeExcept(d, pols, subjectNamed, row, except),
+	}
 }
 
 // sameRows says whether class c's rows in direction d equal the given ones
 // (or, when open, allow everything).
-func (ev *matrixEval) sameRows(d Dir, c int, rows, addrs []uint32, open bool) bool {
+func (ev *matrixEval) sameRows(d Dir, c int, without profileRows) bool {
 	cl := &ev.ci.classes[c]
 	p := ev.profile[d][c]
 	withRows, withAddrs := ev.rows[d][p], ev.ext[d][p]
+	withUndef, withExtUndef := ev.undef[d][p], ev.extUndef[d][p]
 	// A pod's traffic to itself is always allowed, so a class of one pod
 	// never sees its own entry.
 	self := -1
 	if cl.pods == 1 {
 		self = c
 	}
-	if open {
-		// The class would no longer be isolated: everything is allowed.
-		return withRows.allowsAll(self) && allIDs(withAddrs, -1)
+	if without.open {
+		// The class would no longer be isolated: everything is allowed,
+		// nothing undefined.
+		return withRows.allowsAll(self) && allIDs(withAddrs, -1) &&
+			equalUndef(withUndef, nil, self) && equalUndef(withExtUndef, nil, -1)
 	}
-	return withRows.equals(rows, self) && equalIDs(withAddrs, addrs, -1)
+	return withRows.equals(without.rows, self) && equalIDs(withAddrs, without.ext, -1) &&
+		equalUndef(withUndef, without.undef, self) && equalUndef(withExtUndef, without.extUndef, -1)
 }
 
 // allIDs and equalIDs compare rows of port-set IDs, skipping index skip.
@@ -329,6 +388,22 @@ func equalIDs(a, b []uint32, skip int) bool {
 	}
 	for i := range a {
 		if a[i] != b[i] && i != skip {
+			return false
+		}
+	}
+	return true
+}
+
+// equalUndef compares sparse rows of undefined ports (a missing entry is
+// no port), skipping index skip.
+func equalUndef(a, b map[int]uint32, skip int) bool {
+	for i, id := range a {
+		if i != skip && id != noPortsID && b[i] != id {
+			return false
+		}
+	}
+	for i, id := range b {
+		if i != skip && id != noPortsID && a[i] != id {
 			return false
 		}
 	}

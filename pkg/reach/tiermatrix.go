@@ -18,14 +18,35 @@ import (
 // the answer, kept in ev.tierMemo, so the atoms are walked once per
 // distinct input, not once per (profile, far end).
 func (ev *matrixEval) tierRows(d Dir, pols []int, groups tierGroups, subjectNamed int) {
+	r := ev.tierRowsExcept(d, pols, groups, subjectNamed, noRule)
+	ev.hasUndef = ev.hasUndef || r.undef != nil || r.extUndef != nil
+	ev.rows[d] = append(ev.rows[d], compactRow(r.rows))
+	ev.ext[d] = append(ev.ext[d], r.ext)
+	ev.undef[d] = append(ev.undef[d], r.undef)
+	ev.extUndef[d] = append(ev.extUndef[d], r.extUndef)
+}
+
+// profileRows are one isolation profile's rows in one direction (see
+// matrixEval): the ports allowed for sure toward or from each class and
+// address class, and those whose verdict is undefined. open says no
+// policy isolates: everything is allowed.
+type profileRows struct {
+	rows, ext       []uint32
+	undef, extUndef map[int]uint32
+	open            bool
+}
+
+// tierRowsExcept computes tierRows' rows without the NetworkPolicy rule
+// except (noRule: with every rule), to see whether it matters.
+func (ev *matrixEval) tierRowsExcept(d Dir, pols []int, groups tierGroups, subjectNamed int, except ruleID) profileRows {
 	m := ev.m
 	isolated := len(pols) > 0
 	var npRow, npExt []uint32
 	var npMaybe map[int]uint32
 	if isolated {
-		npRow = ev.classRow(d, pols, subjectNamed)
-		npExt = ev.addrRow(d, pols, subjectNamed)
-		npMaybe = ev.classRowMaybe(d, pols, subjectNamed, npRow)
+		npRow = ev.classRowExcept(d, pols, subjectNamed, except)
+		npExt = ev.addrRowExcept(d, pols, subjectNamed, except)
+		npMaybe = ev.classRowMaybeExcept(d, pols, subjectNamed, npRow, except)
 	}
 	var tierRules []*rule
 	for t := range groups {
@@ -152,11 +173,7 @@ func (ev *matrixEval) tierRows(d Dir, pols []int, groups tierGroups, subjectName
 	if len(extUndef) == 0 {
 		extUndef = nil
 	}
-	ev.hasUndef = ev.hasUndef || undefRow != nil || extUndef != nil
-	ev.rows[d] = append(ev.rows[d], compactRow(row))
-	ev.ext[d] = append(ev.ext[d], ext)
-	ev.undef[d] = append(ev.undef[d], undefRow)
-	ev.extUndef[d] = append(ev.extUndef[d], extUndef)
+	return profileRows{rows: row, ext: ext, undef: undefRow, extUndef: extUndef}
 }
 
 // tierDecision is what the tiers make of one far end: the ports allowed
