@@ -8,13 +8,21 @@ LDFLAGS := -s -w -X $(MODULE)/pkg/version.Version=$(VERSION)
 GOBIN   ?= $(shell go env GOPATH)/bin
 BIN     := bin/kubectl-netaudit
 
+# Every go command here builds in one configuration, the release archives'
+# (hack/dist.sh) and the e2e plugin's: no cgo, -trimpath. go vet, go test, the
+# krew test's archive and the e2e binary then share the compiled dependencies in
+# Go's build cache, which a fresh machine would otherwise compile three times
+# (about 5 minutes of 2 cores each time).
+export CGO_ENABLED := 0
+export GOFLAGS := -trimpath $(GOFLAGS)
+
 .PHONY: fuzz all build install test tests unit e2e vet fmt-check envtest dist dist-check krew-manifest krew clean bench readme-screenshot
 
 all: build
 
 ## build: build bin/kubectl-netaudit
 build:
-	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/kubectl-netaudit
+	go build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/kubectl-netaudit
 
 ## install: install kubectl-netaudit and its kubectl completion helper into GOBIN
 install: build

@@ -3,6 +3,7 @@ package inventory
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
@@ -76,12 +77,15 @@ func FromCluster(ctx context.Context, cs kubernetes.Interface, opts ClusterOptio
 		go func() { defer wg.Done(); errs[i] = fn() }()
 	}
 	goList(2, func() error {
-		err := listPages(ctx, opts, &snap.Namespaces, func(ctx context.Context, lo metav1.ListOptions) ([]corev1.Namespace, string, error) {
+		err := listPages(ctx, opts, &snap.Namespaces, func(ctx context.Context, lo metav1.ListOptions) ([][]corev1.Namespace, string, error) {
+			if rc := restClientOf(cs.CoreV1().RESTClient()); rc != nil {
+				return streamList[corev1.Namespace](ctx, rc, "namespaces", "", lo, decodeJSONList(func(l *corev1.NamespaceList) ([]corev1.Namespace, string) { return l.Items, l.Continue }))
+			}
 			l, err := cs.CoreV1().Namespaces().List(ctx, lo)
 			if err != nil {
 				return nil, "", err
 			}
-			return l.Items, l.Continue, nil
+			return [][]corev1.Namespace{l.Items}, l.Continue, nil
 		})
 		if err != nil && opts.Namespace != "" {
 			nsErr = err // recoverable: see below
@@ -93,12 +97,15 @@ func FromCluster(ctx context.Context, cs kubernetes.Interface, opts ClusterOptio
 		return nil
 	})
 	goList(0, func() error {
-		err := listPages(ctx, opts, &snap.Pods, func(ctx context.Context, lo metav1.ListOptions) ([]corev1.Pod, string, error) {
+		err := listPages(ctx, opts, &snap.Pods, func(ctx context.Context, lo metav1.ListOptions) ([][]corev1.Pod, string, error) {
+			if rc := restClientOf(cs.CoreV1().RESTClient()); rc != nil {
+				return streamList[corev1.Pod](ctx, rc, "pods", opts.Namespace, lo, decodeJSONList(func(l *corev1.PodList) ([]corev1.Pod, string) { return l.Items, l.Continue }))
+			}
 			l, err := cs.CoreV1().Pods(opts.Namespace).List(ctx, lo)
 			if err != nil {
 				return nil, "", err
 			}
-			return l.Items, l.Continue, nil
+			return [][]corev1.Pod{l.Items}, l.Continue, nil
 		})
 		if err != nil {
 			return &ListError{Resource: "pods", Namespace: opts.Namespace, Err: err}
@@ -106,12 +113,17 @@ func FromCluster(ctx context.Context, cs kubernetes.Interface, opts ClusterOptio
 		return nil
 	})
 	goList(1, func() error {
-		err := listPages(ctx, opts, &snap.Policies, func(ctx context.Context, lo metav1.ListOptions) ([]networkingv1.NetworkPolicy, string, error) {
+		err := listPages(ctx, opts, &snap.Policies, func(ctx context.Context, lo metav1.ListOptions) ([][]networkingv1.NetworkPolicy, string, error) {
+			if rc := restClientOf(cs.NetworkingV1().RESTClient()); rc != nil {
+				return streamList[networkingv1.NetworkPolicy](ctx, rc, "networkpolicies", opts.Namespace, lo, decodeJSONList(func(l *networkingv1.NetworkPolicyList) ([]networkingv1.NetworkPolicy, string) {
+					return l.Items, l.Continue
+				}))
+			}
 			l, err := cs.NetworkingV1().NetworkPolicies(opts.Namespace).List(ctx, lo)
 			if err != nil {
 				return nil, "", err
 			}
-			return l.Items, l.Continue, nil
+			return [][]networkingv1.NetworkPolicy{l.Items}, l.Continue, nil
 		})
 		if err != nil {
 			return &ListError{Resource: "networkpolicies", Namespace: opts.Namespace, Err: err}
@@ -160,16 +172,31 @@ func FromCluster(ctx context.Context, cs kubernetes.Interface, opts ClusterOptio
 }
 
 // listPages pages through one kind's list call into dst, reporting progress.
-func listPages[T any](ctx context.Context, opts ClusterOptions, dst *[]T, page func(context.Context, metav1.ListOptions) ([]T, string, error)) error {
-	return listAll(ctx, opts.ChunkSize, func(ctx context.Context, lo metav1.ListOptions) (string, error) {
-		items, next, err := page(ctx, lo)
+// The pages are joined once at the end: appending each to dst would copy
+// 100,000 pods (about 1 KB each) some twenty times over as dst grows.
+//
+// page returns a page's items in runs (streamList decodes a page in
+// batches), so that they are copied once, into dst.
+func listPages[T any](ctx context.Context, opts ClusterOptions, dst *[]T, page func(context.Context, metav1.ListOptions) ([][]T, string, error)) error {
+	pages := [][]T{*dst}
+	err := listAll(ctx, opts.ChunkSize, func(ctx context.Context, lo metav1.ListOptions) (string, error) {
+		runs, next, err := page(ctx, lo)
 		if err != nil {
 			return "", err
 		}
-		*dst = append(*dst, items...)
-		opts.progress(len(items))
+		n := 0
+		for _, r := range runs {
+			n += len(r)
+		}
+		pages = append(pages, runs...)
+		opts.progress(n)
 		return next, nil
 	})
+	if err != nil {
+		return err
+	}
+	*dst = slices.Concat(pages...)
+	return nil
 }
 
 // listAll pages through a list call with limit + continue. A continue token

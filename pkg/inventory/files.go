@@ -11,6 +11,7 @@ import (
 	"path"
 	"path/filepath"
 	goruntime "runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -405,6 +406,11 @@ func addUnique[T any](d *decoder, list *[]T, kind, namespace, name string, obj T
 	i, seen := d.index[key]
 	if !seen {
 		d.index[key] = len(*list)
+		if len(*list) == cap(*list) {
+			// Double: append grows a long slice by a quarter, which copies
+			// 100,000 pods (1.2 KB each) about five times over.
+			*list = slices.Grow(*list, max(len(*list), 64))
+		}
 		*list = append(*list, obj)
 		d.snap.Origins[key] = origin
 		return nil

@@ -348,12 +348,12 @@ func listNodes(ctx context.Context, cs kubernetes.Interface, opts ClusterOptions
 		return nil
 	}
 	var nodes []corev1.Node
-	err := listPages(ctx, opts, &nodes, func(ctx context.Context, lo metav1.ListOptions) ([]corev1.Node, string, error) {
+	err := listPages(ctx, opts, &nodes, func(ctx context.Context, lo metav1.ListOptions) ([][]corev1.Node, string, error) {
 		l, err := cs.CoreV1().Nodes().List(ctx, lo)
 		if err != nil {
 			return nil, "", err
 		}
-		return l.Items, l.Continue, nil
+		return [][]corev1.Node{l.Items}, l.Continue, nil
 	})
 	if apierrors.IsForbidden(err) {
 		snap.Warnings = append(snap.Warnings, "cannot list nodes (forbidden): nodes peers of cluster-wide policies are outside the model, so verdicts toward node addresses show both outcomes; grant list on nodes for exact answers")

@@ -416,9 +416,11 @@ type matrixEval struct {
 	// (podClass.depends); nil until classRowMaybe first needs it.
 	depends []int
 	// scratch and touched are profileRow's dense row and the entries it
-	// set, kept at noPortsID and false between calls.
-	scratch []uint32
-	touched []bool
+	// set, kept at noPortsID and false between calls; scratchList is its
+	// list of touched entries, kept for its capacity.
+	scratch     []uint32
+	touched     []bool
+	scratchList []int32
 	// byPeer lists, by peer id, the classes the peer matches (see
 	// peerClasses); nil until first used.
 	byPeer [][]int32
@@ -503,7 +505,8 @@ func (ev *matrixEval) profileRow(d Dir, pols []int, subjectNamed int) (row, map[
 		ev.scratch, ev.touched = make([]uint32, n), make([]bool, n)
 	}
 	dense, touched := ev.scratch, ev.touched // all noPortsID, all false
-	var list []int32
+	list := ev.scratchList[:0]
+	defer func() { ev.scratchList = list[:0] }()
 	for _, pi := range pols {
 		pol := &ev.m.policies[pi]
 		for ri := range pol.rules[d] {
@@ -527,6 +530,13 @@ func (ev *matrixEval) profileRow(d Dir, pols []int, subjectNamed int) (row, map[
 		// Mostly nothing: compactRow's sparse form, without its walk.
 		slices.Sort(list)
 		out = row{n: n, def: noPortsID}
+		k := 0
+		for _, c := range list {
+			if dense[c] != noPortsID {
+				k++
+			}
+		}
+		out.idx, out.val = make([]int32, 0, k), make([]uint32, 0, k)
 		for _, c := range list {
 			if id := dense[c]; id != noPortsID {
 				out.idx = append(out.idx, c)

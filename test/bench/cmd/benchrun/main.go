@@ -20,6 +20,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -49,6 +50,7 @@ type options struct {
 	liveLoad                string
 	workDir, results        string
 	skipScaling, skipDiff   bool
+	liveHold                bool
 }
 
 func main() {
@@ -72,6 +74,7 @@ func main() {
 	flag.StringVar(&o.results, "results", "", "also write the tables to this file")
 	flag.BoolVar(&o.skipScaling, "skip-scaling", false, "skip the in-process engine scaling table")
 	flag.BoolVar(&o.skipDiff, "skip-diff", false, "skip the diff timings")
+	flag.BoolVar(&o.liveHold, "live-hold", false, "after loading the live cluster, print its kubeconfig and keep the server up until interrupted (to profile by hand), instead of timing")
 	flag.Parse()
 	for _, s := range strings.Split(sizes, ",") {
 		if strings.TrimSpace(s) == "" {
@@ -762,6 +765,13 @@ func (r *runner) live(pods int) error {
 		return fmt.Errorf("-live-load %q: want etcd or api", r.o.liveLoad)
 	}
 
+	if r.o.liveHold {
+		progress("holding the server: KUBECONFIG=%s kubectl-netaudit ...; interrupt to stop", kubeconfig)
+		stop := make(chan os.Signal, 1)
+		signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
+		<-stop
+		return nil
+	}
 	kc := "--kubeconfig=" + kubeconfig
 	type probe struct {
 		name string
@@ -772,11 +782,7 @@ func (r *runner) live(pods int) error {
 		{"kubectl get namespaces,pods,networkpolicies -A -o json", r.o.kubectl, []string{kc, "get", "namespaces,pods,networkpolicies", "-A", "-o", "json"}},
 		{"kubectl-netaudit policies (fetch + inventory)", r.o.bin, []string{kc, "policies"}},
 		{"kubectl-netaudit (full audit)", r.o.bin, []string{kc, "--timings"}},
-		{"kubectl-netaudit --chunk-size 0 (full audit, no paging)", r.o.bin, []string{kc, "--chunk-size", "0"}},
-		{"kubectl-netaudit --chunk-size 2000 (full audit)", r.o.bin, []string{kc, "--chunk-size", "2000"}},
-	}
-	if len(snap.Pods) > 20000 {
-		probes = probes[:3] // the paging variants take minutes each at this size
+		{"kubectl-netaudit --chunk-size 500 (full audit, paged as kubectl pages)", r.o.bin, []string{kc, "--chunk-size", "500"}},
 	}
 	var rows [][]string
 	var floor usage
