@@ -9,6 +9,7 @@ package reach_test
 
 import (
 	"net"
+	"net/netip"
 	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
@@ -237,13 +238,19 @@ func refInBlock(b *networkingv1.IPBlock, ip net.IP) bool {
 
 // refOnNode: ip is one of the addresses of the node the pod runs on.
 func refOnNode(p *corev1.Pod, ip string) bool {
-	a := net.ParseIP(ip)
-	hosts := []string{p.Status.HostIP}
-	for _, h := range p.Status.HostIPs {
-		hosts = append(hosts, h.IP)
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return false
 	}
-	for _, h := range hosts {
-		if b := net.ParseIP(h); a != nil && b != nil && a.Equal(b) {
+	same := func(h string) bool {
+		b, err := netip.ParseAddr(h)
+		return err == nil && a.Unmap() == b.Unmap()
+	}
+	if same(p.Status.HostIP) {
+		return true
+	}
+	for _, h := range p.Status.HostIPs {
+		if same(h.IP) {
 			return true
 		}
 	}

@@ -30,6 +30,8 @@ var tierCheckFindings = []string{
 // coverage names the Baseline policy guarding the namespace without
 // NetworkPolicies.
 func TestTierChecksLiveAndFiles(t *testing.T) {
+	// Its own API server: it runs beside the other tests of its kind.
+	t.Parallel()
 	const manifest = "testdata/audit-tiers.yaml"
 	files, err := inventory.FromFiles(inventory.FileOptions{Paths: []string{manifest}})
 	if err != nil {

@@ -280,6 +280,8 @@ func viewTiers(s *inventory.Snapshot) tierSnapshotView {
 // a file, and that verify, explain and audit say the same both ways; once
 // the engine models the tiers, verify must also pass the truth tables.
 func TestTiersLiveAndFiles(t *testing.T) {
+	// Its own API server: it runs beside the other tests of its kind.
+	t.Parallel()
 	c := startTierCluster(t)
 	apiVersions := map[string]bool{}
 	for _, s := range scenarios.Tiers() {
