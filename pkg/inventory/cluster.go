@@ -23,8 +23,9 @@ type ClusterOptions struct {
 	// Context and Server are recorded in the snapshot's Source.
 	Context string
 	Server  string
-	// Progress, when set, is called with the number of objects each page
-	// brought (from several goroutines).
+	// Progress, when set, is called with the number of objects each page,
+	// or each batch of a page as it is decoded, brought (from several
+	// goroutines at once).
 	Progress func(n int)
 	// Metadata, when set, counts the policies of kinds outside the model
 	// (Cilium, Calico, Antrea, MultiNetworkPolicy) that discovery finds.
@@ -79,12 +80,13 @@ func FromCluster(ctx context.Context, cs kubernetes.Interface, opts ClusterOptio
 	goList(2, func() error {
 		err := listPages(ctx, opts, &snap.Namespaces, func(ctx context.Context, lo metav1.ListOptions) ([][]corev1.Namespace, string, error) {
 			if rc := restClientOf(cs.CoreV1().RESTClient()); rc != nil {
-				return streamList[corev1.Namespace](ctx, rc, "namespaces", "", lo, decodeJSONList(func(l *corev1.NamespaceList) ([]corev1.Namespace, string) { return l.Items, l.Continue }))
+				return streamList[corev1.Namespace](ctx, rc, "namespaces", "", lo, opts.progress, decodeJSONList(func(l *corev1.NamespaceList) ([]corev1.Namespace, string) { return l.Items, l.Continue }))
 			}
 			l, err := cs.CoreV1().Namespaces().List(ctx, lo)
 			if err != nil {
 				return nil, "", err
 			}
+			opts.progress(len(l.Items))
 			return [][]corev1.Namespace{l.Items}, l.Continue, nil
 		})
 		if err != nil && opts.Namespace != "" {
@@ -99,12 +101,13 @@ func FromCluster(ctx context.Context, cs kubernetes.Interface, opts ClusterOptio
 	goList(0, func() error {
 		err := listPages(ctx, opts, &snap.Pods, func(ctx context.Context, lo metav1.ListOptions) ([][]corev1.Pod, string, error) {
 			if rc := restClientOf(cs.CoreV1().RESTClient()); rc != nil {
-				return streamList[corev1.Pod](ctx, rc, "pods", opts.Namespace, lo, decodeJSONList(func(l *corev1.PodList) ([]corev1.Pod, string) { return l.Items, l.Continue }))
+				return streamList[corev1.Pod](ctx, rc, "pods", opts.Namespace, lo, opts.progress, decodeJSONList(func(l *corev1.PodList) ([]corev1.Pod, string) { return l.Items, l.Continue }))
 			}
 			l, err := cs.CoreV1().Pods(opts.Namespace).List(ctx, lo)
 			if err != nil {
 				return nil, "", err
 			}
+			opts.progress(len(l.Items))
 			return [][]corev1.Pod{l.Items}, l.Continue, nil
 		})
 		if err != nil {
@@ -115,7 +118,7 @@ func FromCluster(ctx context.Context, cs kubernetes.Interface, opts ClusterOptio
 	goList(1, func() error {
 		err := listPages(ctx, opts, &snap.Policies, func(ctx context.Context, lo metav1.ListOptions) ([][]networkingv1.NetworkPolicy, string, error) {
 			if rc := restClientOf(cs.NetworkingV1().RESTClient()); rc != nil {
-				return streamList[networkingv1.NetworkPolicy](ctx, rc, "networkpolicies", opts.Namespace, lo, decodeJSONList(func(l *networkingv1.NetworkPolicyList) ([]networkingv1.NetworkPolicy, string) {
+				return streamList[networkingv1.NetworkPolicy](ctx, rc, "networkpolicies", opts.Namespace, lo, opts.progress, decodeJSONList(func(l *networkingv1.NetworkPolicyList) ([]networkingv1.NetworkPolicy, string) {
 					return l.Items, l.Continue
 				}))
 			}
@@ -123,6 +126,7 @@ func FromCluster(ctx context.Context, cs kubernetes.Interface, opts ClusterOptio
 			if err != nil {
 				return nil, "", err
 			}
+			opts.progress(len(l.Items))
 			return [][]networkingv1.NetworkPolicy{l.Items}, l.Continue, nil
 		})
 		if err != nil {
@@ -176,7 +180,8 @@ func FromCluster(ctx context.Context, cs kubernetes.Interface, opts ClusterOptio
 // 100,000 pods (about 1 KB each) some twenty times over as dst grows.
 //
 // page returns a page's items in runs (streamList decodes a page in
-// batches), so that they are copied once, into dst.
+// batches), so that they are copied once, into dst, and reports progress
+// itself: streamList does as each batch arrives.
 func listPages[T any](ctx context.Context, opts ClusterOptions, dst *[]T, page func(context.Context, metav1.ListOptions) ([][]T, string, error)) error {
 	pages := [][]T{*dst}
 	err := listAll(ctx, opts.ChunkSize, func(ctx context.Context, lo metav1.ListOptions) (string, error) {
@@ -184,12 +189,7 @@ func listPages[T any](ctx context.Context, opts ClusterOptions, dst *[]T, page f
 		if err != nil {
 			return "", err
 		}
-		n := 0
-		for _, r := range runs {
-			n += len(r)
-		}
 		pages = append(pages, runs...)
-		opts.progress(n)
 		return next, nil
 	})
 	if err != nil {

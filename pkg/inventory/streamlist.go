@@ -49,9 +49,10 @@ func restClientOf(c rest.Interface) *rest.RESTClient {
 
 // streamList performs one list request (one page) of resource in namespace
 // ("" for all, or for a cluster-scoped resource) and returns its items, in
-// runs, and the continue token. The response is read as protobuf, item by item; a
+// runs, and the continue token; progress is told of each batch of items as
+// it is decoded. The response is read as protobuf, item by item; a
 // server that answers in JSON is decoded whole, as client-go would.
-func streamList[T any, PT protoMessage[T]](ctx context.Context, rc *rest.RESTClient, resource, namespace string, lo metav1.ListOptions, decodeJSON func([]byte) ([]T, string, error)) ([][]T, string, error) {
+func streamList[T any, PT protoMessage[T]](ctx context.Context, rc *rest.RESTClient, resource, namespace string, lo metav1.ListOptions, progress func(int), decodeJSON func([]byte) ([]T, string, error)) ([][]T, string, error) {
 	body, err := rc.Get().
 		NamespaceIfScoped(namespace, namespace != "").
 		Resource(resource).
@@ -62,13 +63,13 @@ func streamList[T any, PT protoMessage[T]](ctx context.Context, rc *rest.RESTCli
 		return nil, "", err
 	}
 	defer body.Close()
-	return decodeListStream[T, PT](bufio.NewReaderSize(body, 256<<10), decodeJSON)
+	return decodeListStream[T, PT](bufio.NewReaderSize(body, 256<<10), progress, decodeJSON)
 }
 
 // decodeListStream decodes a list response: the protobuf envelope
 // (protobufMagic, then a runtime.Unknown whose raw field holds the List),
 // or anything else through decodeJSON.
-func decodeListStream[T any, PT protoMessage[T]](r *bufio.Reader, decodeJSON func([]byte) ([]T, string, error)) ([][]T, string, error) {
+func decodeListStream[T any, PT protoMessage[T]](r *bufio.Reader, progress func(int), decodeJSON func([]byte) ([]T, string, error)) ([][]T, string, error) {
 	head, err := r.Peek(len(protobufMagic))
 	if err != nil || !bytes.Equal(head, protobufMagic) {
 		all, rerr := io.ReadAll(r)
@@ -76,6 +77,9 @@ func decodeListStream[T any, PT protoMessage[T]](r *bufio.Reader, decodeJSON fun
 			return nil, "", rerr
 		}
 		items, cont, err := decodeJSON(all)
+		if err == nil {
+			progress(len(items))
+		}
 		return [][]T{items}, cont, err
 	}
 	if _, err := r.Discard(len(protobufMagic)); err != nil {
@@ -100,7 +104,7 @@ func decodeListStream[T any, PT protoMessage[T]](r *bufio.Reader, decodeJSON fun
 			if err != nil {
 				return nil, "", err
 			}
-			if items, cont, err = decodeListBody[T, PT](&protoReader{r: &limitedReader{r: r, n: int64(n)}}); err != nil {
+			if items, cont, err = decodeListBody[T, PT](&protoReader{r: &limitedReader{r: r, n: int64(n)}}, progress); err != nil {
 				return nil, "", err
 			}
 			found = true
@@ -129,7 +133,7 @@ func decodeListStream[T any, PT protoMessage[T]](r *bufio.Reader, decodeJSON fun
 // decodeListBody decodes a List message (1 metadata, 2 items) and returns
 // its items in order, in runs, and its continue token. Items are decoded streamBatch
 // at a time, on every core.
-func decodeListBody[T any, PT protoMessage[T]](pr *protoReader) ([][]T, string, error) {
+func decodeListBody[T any, PT protoMessage[T]](pr *protoReader, progress func(int)) ([][]T, string, error) {
 	type job struct {
 		raw [][]byte
 		out []T
@@ -161,6 +165,7 @@ func decodeListBody[T any, PT protoMessage[T]](pr *protoReader) ([][]T, string, 
 				}
 			}
 			j.raw = nil
+			progress(len(j.out))
 		}()
 	}
 	var readErr error

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -86,15 +87,19 @@ func TestStreamListMatchesClientGo(t *testing.T) {
 		for _, mt := range []string{"application/vnd.kubernetes.protobuf", "application/json"} {
 			t.Run(fmt.Sprintf("%d pods %s", n, mt), func(t *testing.T) {
 				data := encodeList(t, mt, want)
+				var reported atomic.Int64
 				var ref corev1.PodList
 				if err := runtime.DecodeInto(scheme.Codecs.UniversalDecoder(), data, &ref); err != nil {
 					t.Fatal(err)
 				}
-				runs, cont, err := decodeListStream[corev1.Pod](bufio.NewReader(bytes.NewReader(data)), podListJSON())
+				runs, cont, err := decodeListStream[corev1.Pod](bufio.NewReader(bytes.NewReader(data)), func(k int) { reported.Add(int64(k)) }, podListJSON())
 				if err != nil {
 					t.Fatal(err)
 				}
 				got := concatRuns(runs)
+				if reported.Load() != int64(n) {
+					t.Errorf("progress told of %d items, want %d", reported.Load(), n)
+				}
 				if cont != "next-page-token" {
 					t.Errorf("continue %q, want next-page-token", cont)
 				}
@@ -110,13 +115,13 @@ func TestStreamListMatchesClientGo(t *testing.T) {
 func TestStreamListTruncated(t *testing.T) {
 	data := encodeList(t, "application/vnd.kubernetes.protobuf", streamPods(600))
 	for _, cut := range []int{len(data) - 1, len(data) / 2, 12, 5} {
-		_, _, err := decodeListStream[corev1.Pod](bufio.NewReader(bytes.NewReader(data[:cut])), podListJSON())
+		_, _, err := decodeListStream[corev1.Pod](bufio.NewReader(bytes.NewReader(data[:cut])), func(int) {}, podListJSON())
 		if err == nil {
 			t.Errorf("cut at %d of %d bytes: no error", cut, len(data))
 		}
 	}
 	// A protobuf envelope with no list in it.
-	if _, _, err := decodeListStream[corev1.Pod](bufio.NewReader(bytes.NewReader(protobufMagic)), podListJSON()); err == nil {
+	if _, _, err := decodeListStream[corev1.Pod](bufio.NewReader(bytes.NewReader(protobufMagic)), func(int) {}, podListJSON()); err == nil {
 		t.Error("an empty envelope: no error")
 	}
 }
@@ -150,7 +155,7 @@ func TestStreamListOverHTTP(t *testing.T) {
 	if rc == nil {
 		t.Fatal("no REST client behind a real clientset")
 	}
-	runs, cont, err := streamList[corev1.Pod](context.Background(), rc, "pods", "web", metav1.ListOptions{Limit: 300, Continue: "abc"}, podListJSON())
+	runs, cont, err := streamList[corev1.Pod](context.Background(), rc, "pods", "web", metav1.ListOptions{Limit: 300, Continue: "abc"}, func(int) {}, podListJSON())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,10 +165,10 @@ func TestStreamListOverHTTP(t *testing.T) {
 	if !strings.HasPrefix(query, "/api/v1/namespaces/web/pods?") || !strings.Contains(query, "limit=300") || !strings.Contains(query, "continue=abc") {
 		t.Errorf("request %s", query)
 	}
-	if _, _, err := streamList[corev1.Pod](context.Background(), rc, "pods", "", metav1.ListOptions{}, podListJSON()); err != nil || query != "/api/v1/pods?" {
+	if _, _, err := streamList[corev1.Pod](context.Background(), rc, "pods", "", metav1.ListOptions{}, func(int) {}, podListJSON()); err != nil || query != "/api/v1/pods?" {
 		t.Errorf("all namespaces: %v, request %s", err, query)
 	}
-	_, _, err = streamList[corev1.Pod](context.Background(), rc, "pods", "denied", metav1.ListOptions{}, podListJSON())
+	_, _, err = streamList[corev1.Pod](context.Background(), rc, "pods", "denied", metav1.ListOptions{}, func(int) {}, podListJSON())
 	if !apierrors.IsForbidden(err) {
 		t.Errorf("a 403: %v, want a Forbidden API error", err)
 	}

@@ -353,6 +353,7 @@ func listNodes(ctx context.Context, cs kubernetes.Interface, opts ClusterOptions
 		if err != nil {
 			return nil, "", err
 		}
+		opts.progress(len(l.Items))
 		return [][]corev1.Node{l.Items}, l.Continue, nil
 	})
 	if apierrors.IsForbidden(err) {
