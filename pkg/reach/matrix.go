@@ -536,7 +536,9 @@ func (ev *matrixEval) profileRow(d Dir, pols []int, subjectNamed int) (row, map[
 				k++
 			}
 		}
-		out.idx, out.val = make([]int32, 0, k), make([]uint32, 0, k)
+		if k > 0 {
+			out.idx, out.val = make([]int32, 0, k), make([]uint32, 0, k)
+		}
 		for _, c := range list {
 			if id := dense[c]; id != noPortsID {
 				out.idx = append(out.idx, c)
