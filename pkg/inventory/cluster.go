@@ -79,15 +79,8 @@ func FromCluster(ctx context.Context, cs kubernetes.Interface, opts ClusterOptio
 	}
 	goList(2, func() error {
 		err := listPages(ctx, opts, &snap.Namespaces, func(ctx context.Context, lo metav1.ListOptions) ([][]corev1.Namespace, string, error) {
-			if rc := restClientOf(cs.CoreV1().RESTClient()); rc != nil {
-				return streamList[corev1.Namespace](ctx, rc, "namespaces", "", lo, opts.progress, decodeJSONList(func(l *corev1.NamespaceList) ([]corev1.Namespace, string) { return l.Items, l.Continue }))
-			}
-			l, err := cs.CoreV1().Namespaces().List(ctx, lo)
-			if err != nil {
-				return nil, "", err
-			}
-			opts.progress(len(l.Items))
-			return [][]corev1.Namespace{l.Items}, l.Continue, nil
+			return listPage(ctx, cs.CoreV1().RESTClient(), "namespaces", "", lo, opts.progress, cs.CoreV1().Namespaces().List,
+				func(l *corev1.NamespaceList) ([]corev1.Namespace, string) { return l.Items, l.Continue })
 		})
 		if err != nil && opts.Namespace != "" {
 			nsErr = err // recoverable: see below
@@ -100,15 +93,8 @@ func FromCluster(ctx context.Context, cs kubernetes.Interface, opts ClusterOptio
 	})
 	goList(0, func() error {
 		err := listPages(ctx, opts, &snap.Pods, func(ctx context.Context, lo metav1.ListOptions) ([][]corev1.Pod, string, error) {
-			if rc := restClientOf(cs.CoreV1().RESTClient()); rc != nil {
-				return streamList[corev1.Pod](ctx, rc, "pods", opts.Namespace, lo, opts.progress, decodeJSONList(func(l *corev1.PodList) ([]corev1.Pod, string) { return l.Items, l.Continue }))
-			}
-			l, err := cs.CoreV1().Pods(opts.Namespace).List(ctx, lo)
-			if err != nil {
-				return nil, "", err
-			}
-			opts.progress(len(l.Items))
-			return [][]corev1.Pod{l.Items}, l.Continue, nil
+			return listPage(ctx, cs.CoreV1().RESTClient(), "pods", opts.Namespace, lo, opts.progress, cs.CoreV1().Pods(opts.Namespace).List,
+				func(l *corev1.PodList) ([]corev1.Pod, string) { return l.Items, l.Continue })
 		})
 		if err != nil {
 			return &ListError{Resource: "pods", Namespace: opts.Namespace, Err: err}
@@ -117,17 +103,10 @@ func FromCluster(ctx context.Context, cs kubernetes.Interface, opts ClusterOptio
 	})
 	goList(1, func() error {
 		err := listPages(ctx, opts, &snap.Policies, func(ctx context.Context, lo metav1.ListOptions) ([][]networkingv1.NetworkPolicy, string, error) {
-			if rc := restClientOf(cs.NetworkingV1().RESTClient()); rc != nil {
-				return streamList[networkingv1.NetworkPolicy](ctx, rc, "networkpolicies", opts.Namespace, lo, opts.progress, decodeJSONList(func(l *networkingv1.NetworkPolicyList) ([]networkingv1.NetworkPolicy, string) {
+			return listPage(ctx, cs.NetworkingV1().RESTClient(), "networkpolicies", opts.Namespace, lo, opts.progress, cs.NetworkingV1().NetworkPolicies(opts.Namespace).List,
+				func(l *networkingv1.NetworkPolicyList) ([]networkingv1.NetworkPolicy, string) {
 					return l.Items, l.Continue
-				}))
-			}
-			l, err := cs.NetworkingV1().NetworkPolicies(opts.Namespace).List(ctx, lo)
-			if err != nil {
-				return nil, "", err
-			}
-			opts.progress(len(l.Items))
-			return [][]networkingv1.NetworkPolicy{l.Items}, l.Continue, nil
+				})
 		})
 		if err != nil {
 			return &ListError{Resource: "networkpolicies", Namespace: opts.Namespace, Err: err}

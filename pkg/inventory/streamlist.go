@@ -37,6 +37,27 @@ var protobufMagic = []byte{0x6b, 0x38, 0x73, 0x00}
 // streamBatch is how many items one decoding job takes.
 const streamBatch = 256
 
+// listPage lists one page of a kind in runs: streamed (streamList) when
+// the typed client talks to a server through rc, else through the typed
+// List (a fake clientset), whose items are one run. items reads a list's
+// items and continue token.
+func listPage[T any, PT protoMessage[T], L any, PL interface {
+	*L
+	runtime.Object
+}](ctx context.Context, rc rest.Interface, resource, namespace string, lo metav1.ListOptions, progress func(int),
+	list func(context.Context, metav1.ListOptions) (PL, error), items func(PL) ([]T, string)) ([][]T, string, error) {
+	if r := restClientOf(rc); r != nil {
+		return streamList[T, PT](ctx, r, resource, namespace, lo, progress, decodeJSONList[L, PL](items))
+	}
+	l, err := list(ctx, lo)
+	if err != nil {
+		return nil, "", err
+	}
+	its, cont := items(l)
+	progress(len(its))
+	return [][]T{its}, cont, nil
+}
+
 // restClientOf returns the REST client behind a typed client, or nil for a
 // fake clientset, whose lists then go through the typed List.
 func restClientOf(c rest.Interface) *rest.RESTClient {
@@ -219,13 +240,13 @@ func decodeListBody[T any, PT protoMessage[T]](pr *protoReader, progress func(in
 func decodeJSONList[L any, PL interface {
 	*L
 	runtime.Object
-}, T any](items func(*L) ([]T, string)) func([]byte) ([]T, string, error) {
+}, T any](items func(PL) ([]T, string)) func([]byte) ([]T, string, error) {
 	return func(data []byte) ([]T, string, error) {
 		var l L
 		if _, _, err := scheme.Codecs.UniversalDeserializer().Decode(data, nil, PL(&l)); err != nil {
 			return nil, "", fmt.Errorf("decoding the list: %w", err)
 		}
-		list, cont := items(&l)
+		list, cont := items(PL(&l))
 		return list, cont, nil
 	}
 }

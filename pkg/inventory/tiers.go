@@ -349,12 +349,8 @@ func listNodes(ctx context.Context, cs kubernetes.Interface, opts ClusterOptions
 	}
 	var nodes []corev1.Node
 	err := listPages(ctx, opts, &nodes, func(ctx context.Context, lo metav1.ListOptions) ([][]corev1.Node, string, error) {
-		l, err := cs.CoreV1().Nodes().List(ctx, lo)
-		if err != nil {
-			return nil, "", err
-		}
-		opts.progress(len(l.Items))
-		return [][]corev1.Node{l.Items}, l.Continue, nil
+		return listPage(ctx, cs.CoreV1().RESTClient(), "nodes", "", lo, opts.progress, cs.CoreV1().Nodes().List,
+			func(l *corev1.NodeList) ([]corev1.Node, string) { return l.Items, l.Continue })
 	})
 	if apierrors.IsForbidden(err) {
 		snap.Warnings = append(snap.Warnings, "cannot list nodes (forbidden): nodes peers of cluster-wide policies are outside the model, so verdicts toward node addresses show both outcomes; grant list on nodes for exact answers")
