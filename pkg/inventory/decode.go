@@ -252,6 +252,11 @@ func decodeTyped(data []byte, tm metav1.TypeMeta) (k8sruntime.Object, error) {
 	}
 	if gv, err := schema.ParseGroupVersion(tm.APIVersion); err == nil && gv.Version != "" {
 		if obj, err := scheme.Scheme.New(gv.WithKind(tm.Kind)); err == nil {
+			if fastUnmarshal(data, obj) { // typedjson.go
+				obj.GetObjectKind().SetGroupVersionKind(gv.WithKind(tm.Kind))
+				return obj, nil
+			}
+			obj, _ = scheme.Scheme.New(gv.WithKind(tm.Kind))
 			if err := kjson.UnmarshalCaseSensitivePreserveInts(data, obj); err != nil {
 				return nil, err
 			}

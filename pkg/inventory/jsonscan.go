@@ -365,7 +365,9 @@ func (s *jsonScanner) str(i int) (int, error) {
 // returns its fields; yamlSafe says whether YAML reads it as the same
 // value (see jsonScanner).
 func scanJSON(data []byte, i int, yamlSafe bool) (o jsonObject, safe bool, err error) {
-	s := jsonScanner{data: data, yamlSafe: yamlSafe}
+	// keys holds the keys of the objects being scanned, outer ones first:
+	// room for most documents at once rather than grown a key at a time.
+	s := jsonScanner{data: data, yamlSafe: yamlSafe, keys: make([][]byte, 0, 32)}
 	o, err = s.object(i, 1)
 	o.dupKeys = s.dupKeys
 	return o, yamlSafe && !s.unsafe && !s.dupKeys, err

@@ -21,7 +21,10 @@ func fastYAMLToJSON(doc []byte) (out []byte, ok bool) {
 			return nil, false
 		}
 	}
-	c := &yamlConv{out: make([]byte, 0, len(doc)+len(doc)/4)}
+	c := &yamlConv{
+		out:   make([]byte, 0, len(doc)+len(doc)/4),
+		lines: make([]yamlLine, 0, bytes.Count(doc, []byte{'\n'})+1),
+	}
 	for len(doc) > 0 {
 		line := doc
 		if i := bytes.IndexByte(doc, '\n'); i >= 0 {
@@ -66,7 +69,8 @@ func isSeqItem(text []byte) bool {
 // mapping converts the block mapping whose keys sit at column indent.
 func (c *yamlConv) mapping(indent int) bool {
 	c.out = append(c.out, '{')
-	var keys [][]byte
+	var keyBuf [16][]byte // most mappings have fewer keys: no allocation
+	keys := keyBuf[:0]
 	for c.i < len(c.lines) {
 		l := c.lines[c.i]
 		if l.indent < indent || (l.indent == indent && isSeqItem(l.text)) {
