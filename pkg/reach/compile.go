@@ -45,7 +45,7 @@ type Model struct {
 	// namespace. Built once so verdicts do not allocate it per call.
 	implicitNS map[string]labels.Set
 	// verdictTiers remembers, per *podInfo of pods, the cluster-wide
-	// policies selecting it (verdictTierSubjects).
+	// policies selecting it, grouped per direction (verdictTierGroups).
 	verdictTiers sync.Map
 	policies     []policy
 	// byNamespace lists the indexes of the policies of each namespace, the
@@ -54,6 +54,9 @@ type Model struct {
 	blocks      []ipBlock
 	pods        []podInfo
 	podIndex    map[string]int // "ns/name" -> index in pods
+	// podAt finds the pods of the snapshot by address, for Verdict, which
+	// callers mostly hand the snapshot's own pods many times.
+	podAt map[*corev1.Pod]int
 	// podsByNS lists the indexes of each namespace's pods.
 	podsByNS  map[string][]int
 	peerCount int
@@ -131,6 +134,17 @@ func (r PolicyRef) String() string {
 		return "banp/" + r.Name
 	}
 	return r.Namespace + "/" + r.Name
+}
+
+// compare orders refs as less does, for slices.SortFunc.
+func (r PolicyRef) compare(o PolicyRef) int {
+	switch {
+	case r.less(o):
+		return -1
+	case o.less(r):
+		return 1
+	}
+	return 0
 }
 
 func (r PolicyRef) less(o PolicyRef) bool {
@@ -322,6 +336,7 @@ func Build(snap *inventory.Snapshot, opts Options) (*Model, error) {
 		nsLabels:    map[string]labels.Set{},
 		byNamespace: map[string][]int{},
 		podIndex:    map[string]int{},
+		podAt:       map[*corev1.Pod]int{},
 		podsByNS:    map[string][]int{},
 	}
 	for i := range snap.Namespaces {
@@ -424,6 +439,7 @@ func Build(snap *inventory.Snapshot, opts Options) (*Model, error) {
 		}
 		m.pods[i] = info
 		m.podIndex[info.ref] = i
+		m.podAt[p] = i
 		m.podsByNS[info.ns] = append(m.podsByNS[info.ns], i)
 	}
 	if len(errs) > 0 {

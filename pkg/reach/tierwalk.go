@@ -58,6 +58,7 @@ type TierStep struct {
 // String renders a step the way explain prints it.
 func (s TierStep) String() string {
 	var b strings.Builder
+	b.Grow(64 + len(s.Rule) + len(s.Result))
 	b.WriteString(s.Tier.String())
 	b.WriteString(" tier: ")
 	if s.Policy != nil {
@@ -112,24 +113,62 @@ type tierWalk struct {
 	m      *Model
 	dir    Dir
 	groups tierGroups
-	// ruleMatch says whether a rule applies to the probe (peer and port).
+	// ruleMatch says whether a rule applies to the probe (peer and port);
+	// when it is nil, probe does, and the walk keeps its trace.
 	ruleMatch func(pol *policy, r *rule) match
+	probe     tierProbe
 	// npIsolated and npAllows give the NetworkPolicy tier's answer.
 	npIsolated bool
 	npAllows   bool
 	// npMaybe: the NetworkPolicy tier may allow or deny (a rule matches a
 	// pod without an IP only maybe).
 	npMaybe bool
-	// trace collects the chain when non-nil.
-	trace *[]TierStep
-	// describe fills Peer and Port of a step for a matching rule.
-	describe func(pol *policy, r *rule, s *TierStep)
+	// trace is the chain so far (with a probe): room for the usual few
+	// steps in the walk itself, more in extra.
+	trace [4]TierStep
+	steps int
+	extra []TierStep
 }
 
-func (w *tierWalk) step(s TierStep) {
-	if w.trace != nil {
-		*w.trace = append(*w.trace, s)
+// tierProbe is Verdict's probe: the far end, the end whose named ports
+// count, and the port.
+type tierProbe struct {
+	other, dst party
+	port       int32
+	proto      Protocol
+}
+
+func (w *tierWalk) match(pol *policy, r *rule) match {
+	if w.ruleMatch != nil {
+		return w.ruleMatch(pol, r)
 	}
+	p := &w.probe
+	if _, ok := r.matchingPorts(p.dst, p.port, p.proto); !ok {
+		return matchNo
+	}
+	return w.m.ruleMatchParty(pol, r, p.other)
+}
+
+func (w *tierWalk) tracing() bool { return w.ruleMatch == nil }
+
+func (w *tierWalk) step(s TierStep) {
+	if !w.tracing() {
+		return
+	}
+	if w.steps < len(w.trace) {
+		w.trace[w.steps] = s
+	} else {
+		w.extra = append(w.extra, s)
+	}
+	w.steps++
+}
+
+// chain returns the trace as a slice of its own.
+func (w *tierWalk) chain() []TierStep {
+	out := make([]TierStep, w.steps)
+	copy(out, w.trace[:min(w.steps, len(w.trace))])
+	copy(out[min(w.steps, len(w.trace)):], w.extra)
+	return out
 }
 
 func (w *tierWalk) ruleStep(pol *policy, r *rule, result string) TierStep {
@@ -139,8 +178,10 @@ func (w *tierWalk) ruleStep(pol *policy, r *rule, result string) TierStep {
 	if pol.ref.Kind != KindBaselineAdminNetworkPolicy {
 		s.Priority = &prio
 	}
-	if w.describe != nil {
-		w.describe(pol, r, &s)
+	if w.tracing() {
+		p := &w.probe
+		s.Peer, _ = w.m.matchingPeers(pol, r, p.other)
+		s.Port, _ = r.matchingPorts(p.dst, p.port, p.proto)
 	}
 	return s
 }
@@ -228,8 +269,14 @@ func (w *tierWalk) apply(t, g int, e effect, rules []polRule) outcomes {
 			break
 		}
 	}
-	result := map[effect]string{effAllow: "allowed", effDeny: "denied", effPass: "pass to the next tier"}[e]
-	if decisive != nil && w.trace != nil {
+	if decisive != nil && w.tracing() {
+		result := "pass to the next tier"
+		switch e {
+		case effAllow:
+			result = "allowed"
+		case effDeny:
+			result = "denied"
+		}
 		w.step(w.ruleStep(decisive.pol, decisive.r, result))
 	}
 	switch e {
@@ -284,7 +331,7 @@ func (w *tierWalk) group(pols []int) (effect, []polRule) {
 		rs := pol.rules[w.dir]
 		for ri := range rs {
 			r := &rs[ri]
-			mk := w.ruleMatch(pol, r)
+			mk := w.match(pol, r)
 			if mk == matchNo {
 				continue
 			}
@@ -313,19 +360,10 @@ func (w *tierWalk) group(pols []int) (effect, []polRule) {
 // subject. np is the NetworkPolicy tier's own answer.
 func (m *Model) tierDirection(d Dir, groups tierGroups, other, dst party, port int32, proto Protocol, np Direction) Direction {
 	out := np
-	steps := make([]TierStep, 0, 4)
-	w := &tierWalk{m: m, groups: groups, dir: d, npIsolated: np.Isolated, npAllows: np.Allowed, npMaybe: np.Undefined, trace: &steps}
-	w.ruleMatch = func(pol *policy, r *rule) match {
-		if _, ok := r.matchingPorts(dst, port, proto); !ok {
-			return matchNo
-		}
-		return m.ruleMatchParty(pol, r, other)
-	}
-	w.describe = func(pol *policy, r *rule, s *TierStep) {
-		s.Peer, _ = m.matchingPeers(pol, r, other)
-		s.Port, _ = r.matchingPorts(dst, port, proto)
-	}
+	w := tierWalk{m: m, groups: groups, dir: d, npIsolated: np.Isolated, npAllows: np.Allowed, npMaybe: np.Undefined,
+		probe: tierProbe{other: other, dst: dst, port: port, proto: proto}}
 	res := w.run()
+	steps := w.chain()
 	out.Tiers = steps
 	switch res {
 	case canAllow:
@@ -389,20 +427,22 @@ func (m *Model) tierSubjects(p *podInfo) []int {
 	return out
 }
 
-// verdictTierSubjects is tierSubjects remembered per pod of the model, for
-// Verdict, which asks again for every port and direction.
-func (m *Model) verdictTierSubjects(p *podInfo) []int {
+// verdictTierGroups is tierGroupsOf(tierSubjects(p), d), remembered per
+// pod of the model for Verdict, which asks again for every port and
+// direction.
+func (m *Model) verdictTierGroups(p *podInfo, d Dir) tierGroups {
 	if len(m.tiered) == 0 {
-		return nil
+		return tierGroups{}
 	}
 	if v, ok := m.verdictTiers.Load(p); ok {
-		return v.([]int)
+		return v.(*[2]tierGroups)[d]
 	}
-	out := m.tierSubjects(p)
+	subjects := m.tierSubjects(p)
+	g := &[2]tierGroups{m.tierGroupsOf(subjects, 0), m.tierGroupsOf(subjects, 1)}
 	if _, known := m.podIndex[p.ref]; known {
-		m.verdictTiers.Store(p, out)
+		m.verdictTiers.Store(p, g)
 	}
-	return out
+	return g[d]
 }
 
 // tierSubjectsByNamespace is tierSubjects for many pods: the namespace

@@ -1,9 +1,10 @@
 package reach
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
-	"sort"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -135,12 +136,21 @@ func (m *Model) party(e Endpoint) party {
 	if e.Pod == nil {
 		return party{ip: e.IP.Unmap()}
 	}
+	if i, ok := m.podAt[e.Pod]; ok && isRef(m.pods[i].ref, e.Pod.Namespace, e.Pod.Name) {
+		return party{pod: &m.pods[i]}
+	}
 	if i, ok := m.podIndex[e.Pod.Namespace+"/"+e.Pod.Name]; ok {
 		return party{pod: &m.pods[i]}
 	}
 	// Unparsable IPs are dropped: such a pod matches no ipBlock.
 	info, _ := newPodInfo(e.Pod)
 	return party{pod: &info}
+}
+
+// isRef says whether ref is "namespace/name".
+func isRef(ref, namespace, name string) bool {
+	return len(ref) == len(namespace)+1+len(name) && ref[len(namespace)] == '/' &&
+		ref[:len(namespace)] == namespace && ref[len(namespace)+1:] == name
 }
 
 func (p party) String() string {
@@ -202,10 +212,8 @@ func (m *Model) direction(d Dir, subject party, subjectName string, other, dst p
 	}
 	out.Evaluated = true
 	out = m.npDirection(d, out, subject, other, dst, port, proto)
-	if tiers := m.verdictTierSubjects(subject.pod); len(tiers) > 0 {
-		if g := m.tierGroupsOf(tiers, d); !g.empty() {
-			out = m.tierDirection(d, g, other, dst, port, proto, out)
-		}
+	if g := m.verdictTierGroups(subject.pod, d); !g.empty() {
+		out = m.tierDirection(d, g, other, dst, port, proto, out)
 	}
 	if out.Undefined && m.uncertainPod(other.pod) {
 		out.Depends = true
@@ -245,14 +253,17 @@ func (m *Model) npDirection(d Dir, out Direction, subject, other, dst party, por
 			out.AllowedBy = append(out.AllowedBy, RuleMatch{Policy: pol.ref, Rule: r.index, Peer: peerText, Port: portText})
 		}
 	}
-	sort.Slice(out.IsolatedBy, func(i, j int) bool { return out.IsolatedBy[i].less(out.IsolatedBy[j]) })
-	sort.SliceStable(out.AllowedBy, func(i, j int) bool {
-		a, b := out.AllowedBy[i], out.AllowedBy[j]
-		if a.Policy != b.Policy {
-			return a.Policy.less(b.Policy)
-		}
-		return a.Rule < b.Rule
-	})
+	if len(out.IsolatedBy) > 1 {
+		slices.SortFunc(out.IsolatedBy, PolicyRef.compare)
+	}
+	if len(out.AllowedBy) > 1 {
+		slices.SortStableFunc(out.AllowedBy, func(a, b RuleMatch) int {
+			if c := a.Policy.compare(b.Policy); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.Rule, b.Rule)
+		})
+	}
 	switch {
 	case !out.Isolated:
 		out.Allowed, out.Reason = true, ReasonNotIsolated
