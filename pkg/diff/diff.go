@@ -9,9 +9,12 @@ package diff
 import (
 	"net/netip"
 	"reflect"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -208,9 +211,9 @@ func Compute(base, proposed State, opts Options) (*PolicyDiff, error) {
 		Policies: policyChanges(base.Snap, proposed.Snap),
 		Changes:  []Change{},
 	}
-	changed := map[string]bool{}
+	changed := map[reach.PolicyRef]bool{}
 	for _, p := range d.Policies {
-		changed[p.Kind+"/"+p.Namespace+"/"+p.Name] = true
+		changed[reach.PolicyRef{Kind: p.Kind, Namespace: p.Namespace, Name: p.Name}] = true
 	}
 
 	mb, mp := base.Model.Matrix(opts.Level), proposed.Model.Matrix(opts.Level)
@@ -361,7 +364,7 @@ func nodeIndex(m *reach.Matrix, level reach.Level) map[string]*nodeInfo {
 type computer struct {
 	base, proposed       State
 	level                reach.Level
-	changed              map[string]bool
+	changed              map[reach.PolicyRef]bool
 	baseNodes, propNodes map[string]*nodeInfo
 	out                  []*Change
 	groups               map[string]*Change
@@ -445,11 +448,24 @@ func (c *computer) explainGroups() {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	// Groups are explained on every core: each asks the models (safe for
+	// concurrent use) about its own pods and writes only its own Change.
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(keys)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1)) - 1; i < len(keys); i = int(next.Add(1)) - 1 {
+				ch := c.groups[keys[i]]
+				sort.Strings(ch.From)
+				c.explainPair(ch)
+			}
+		}()
+	}
+	wg.Wait()
 	for _, k := range keys {
-		ch := c.groups[k]
-		sort.Strings(ch.From)
-		c.explainPair(ch)
-		c.out = append(c.out, ch)
+		c.out = append(c.out, c.groups[k])
 	}
 	c.groups = nil
 }
@@ -606,11 +622,10 @@ func (c *computer) podEndpoint(s State, ns, name string) reach.Endpoint {
 func (c *computer) causes(vs ...reach.Verdict) []string {
 	set := map[string]bool{}
 	note := func(p reach.PolicyRef) {
-		kind := p.Kind
-		if kind == "" {
-			kind = reach.KindNetworkPolicy
+		if p.Kind == "" {
+			p.Kind = reach.KindNetworkPolicy
 		}
-		if c.changed[kind+"/"+p.Namespace+"/"+p.Name] {
+		if c.changed[p] {
 			set[p.String()] = true
 		}
 	}
@@ -625,6 +640,8 @@ func (c *computer) causes(vs ...reach.Verdict) []string {
 	return out
 }
 
+var policyRefType = reflect.TypeFor[reach.PolicyRef]()
+
 // policyRefs calls fn on every PolicyRef a verdict holds, wherever it
 // holds one (isolating policies, allowing rules, and whatever the engine
 // reports for other policy kinds), so causes follow the engine's verdicts
@@ -632,13 +649,13 @@ func (c *computer) causes(vs ...reach.Verdict) []string {
 func policyRefs(v reflect.Value, fn func(reach.PolicyRef)) {
 	switch v.Kind() {
 	case reflect.Struct:
-		if r, ok := v.Interface().(reach.PolicyRef); ok {
-			fn(r)
+		if v.Type() == policyRefType {
+			fn(v.Interface().(reach.PolicyRef))
 			return
 		}
 		for i := 0; i < v.NumField(); i++ {
-			if v.Type().Field(i).IsExported() {
-				policyRefs(v.Field(i), fn)
+			if f := v.Field(i); f.CanInterface() { // exported
+				policyRefs(f, fn)
 			}
 		}
 	case reflect.Slice, reflect.Array:
