@@ -2,9 +2,11 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,26 +16,43 @@ import (
 	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/report"
 )
 
-// multiKubeconfig starts a second API server and writes a kubeconfig with
-// contexts "first" (the suite's server), "second" (the new one) and
-// "closed" (a closed port).
+// second is the suite's second API server, started by the first test that
+// asks for it and stopped after the last (an API server costs about 5 s of
+// CPU to start). Tests write only their own objects to it.
+var second struct {
+	once sync.Once
+	cfg  *rest.Config
+	err  error
+	stop func() error
+}
+
+// multiKubeconfig writes a kubeconfig with contexts "first" (the suite's
+// server), "second" (the second server) and "closed" (a closed port).
 func multiKubeconfig(t *testing.T) string {
 	t.Helper()
-	env := &envtest.Environment{ControlPlaneStartTimeout: time.Minute, ControlPlaneStopTimeout: time.Minute}
-	cfg, err := env.Start()
-	if err != nil {
-		t.Fatalf("starting a second envtest: %v", err)
-	}
-	t.Cleanup(func() { _ = env.Stop() })
-	second, err := env.AddUser(envtest.User{Name: "second-admin", Groups: []string{"system:masters"}}, cfg)
-	if err != nil {
-		t.Fatal(err)
+	second.once.Do(func() {
+		env := &envtest.Environment{ControlPlaneStartTimeout: time.Minute, ControlPlaneStopTimeout: time.Minute}
+		cfg, err := env.Start()
+		if err != nil {
+			second.err = fmt.Errorf("starting a second envtest: %w", err)
+			return
+		}
+		second.stop = env.Stop
+		user, err := env.AddUser(envtest.User{Name: "second-admin", Groups: []string{"system:masters"}}, cfg)
+		if err != nil {
+			second.err = err
+			return
+		}
+		second.cfg = user.Config()
+	})
+	if second.err != nil {
+		t.Fatal(second.err)
 	}
 	first := firstAdmin(t)
 	path := filepath.Join(t.TempDir(), "kubeconfig")
 	if err := writeKubeconfig(path, map[string]*rest.Config{
 		"first":  first,
-		"second": second.Config(),
+		"second": second.cfg,
 		"closed": unreachable(first),
 	}, "first"); err != nil {
 		t.Fatal(err)

@@ -83,6 +83,11 @@ func run(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
 		return 1
 	}
+	defer func() {
+		if second.stop != nil {
+			_ = second.stop()
+		}
+	}()
 	return m.Run()
 }
 
