@@ -31,19 +31,10 @@ install: build
 	install -m 0755 hack/kubectl_complete-netaudit $(GOBIN)/kubectl_complete-netaudit
 	@echo "installed into $(GOBIN); make sure it is on PATH, then run: kubectl netaudit"
 
-## test: gofmt check, go vet, then the krew install test beside unit and e2e tests (against a real
-## API server) in one `go test` run, so that the e2e package, which waits on processes and the API
-## server much of its time, runs beside the unit packages instead of after them. The krew test's
-## output is printed when the tests end; either failing fails make test.
-test: fmt-check vet
-	@log="$$(mktemp)"; \
-	( $(MAKE) --no-print-directory krew >"$$log" 2>&1 ) & krew=$$!; \
-	tests=0; $(MAKE) --no-print-directory tests || tests=$$?; \
-	k=0; wait $$krew || k=$$?; \
-	cat "$$log"; rm -f "$$log"; \
-	if [ $$k -ne 0 ]; then echo "make test: the krew install test failed (exit $$k)"; fi; \
-	if [ $$tests -ne 0 ]; then echo "make test: go test failed (exit $$tests)"; fi; \
-	[ $$k -eq 0 ] && [ $$tests -eq 0 ]
+## test: gofmt check, go vet, the krew install test, then unit and e2e tests (against a real API
+## server) in one `go test` run, so that the e2e package, which waits on processes and the API server
+## much of its time, runs beside the unit packages instead of after them
+test: fmt-check vet krew tests
 
 tests:
 	KUBEBUILDER_ASSETS="$$(hack/envtest-assets.sh)" go test -count=1 -timeout 20m ./test/e2e/... ./pkg/... ./cmd/...
