@@ -3,7 +3,6 @@ package inventory
 import (
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -87,48 +86,33 @@ func TestFastUnmarshalCases(t *testing.T) {
 // files both ways, and requires the fast path to take the pods, policies and
 // namespaces among them.
 func TestFastUnmarshalMatchesKJSON(t *testing.T) {
-	var files []string
-	for _, pattern := range []string{"testdata/*.yaml", "testdata/*/*.yaml", "testdata/*/*/*.yaml", "testdata/*.json", "testdata/*/*.json",
-		"../../test/e2e/testdata/*.yaml", "../report/testdata/*.yaml"} {
-		m, _ := filepath.Glob(pattern)
-		files = append(files, m...)
-	}
 	taken, core := 0, 0
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		docs, err := splitStream(data)
-		if err != nil {
+	docs := repoTestDocuments(t, "testdata/*.json", "testdata/*/*.json")
+	for _, doc := range docs {
+		j, err := documentJSON(doc, false)
+		if err != nil || !j.obj.object || j.obj.dupKeys {
 			continue
 		}
-		for _, doc := range docs {
-			j, err := documentJSON(doc, false)
-			if err != nil || !j.obj.object || j.obj.dupKeys {
+		objs := []jsonObject{j.obj}
+		if j.obj.hasItems {
+			objs = j.obj.items
+		}
+		for _, o := range objs {
+			gvk := schemaKind(o)
+			if gvk == nil {
 				continue
 			}
-			objs := []jsonObject{j.obj}
-			if j.obj.hasItems {
-				objs = j.obj.items
-			}
-			for _, o := range objs {
-				gvk := schemaKind(o)
-				if gvk == nil {
-					continue
-				}
-				if checkFastUnmarshal(t, j.data[o.start:o.end], func() any { obj, _ := scheme.Scheme.New(*gvk); return obj }) {
-					taken++
-					switch gvk.Kind {
-					case "Pod", "NetworkPolicy", "Namespace":
-						core++
-					}
+			if checkFastUnmarshal(t, j.data[o.start:o.end], func() any { obj, _ := scheme.Scheme.New(*gvk); return obj }) {
+				taken++
+				switch gvk.Kind {
+				case "Pod", "NetworkPolicy", "Namespace":
+					core++
 				}
 			}
 		}
 	}
 	if taken == 0 || core == 0 {
-		t.Fatalf("the fast path took %d objects (%d pods, policies and namespaces) in %d files", taken, core, len(files))
+		t.Fatalf("the fast path took %d objects (%d pods, policies and namespaces) in %d documents", taken, core, len(docs))
 	}
 	t.Logf("fast path took %d objects, %d of them pods, policies and namespaces", taken, core)
 }

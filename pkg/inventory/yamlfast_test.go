@@ -127,35 +127,44 @@ func TestFastYAMLCases(t *testing.T) {
 // TestFastYAMLMatchesSigsYAML converts every YAML document under the repo's
 // testdata folders both ways.
 func TestFastYAMLMatchesSigsYAML(t *testing.T) {
+	docs := repoTestDocuments(t, "testdata/*.yml", "testdata/*/*.yml")
+	taken := 0
+	for _, d := range docs {
+		if _, ok := fastYAMLToJSON(d.data); ok {
+			taken++
+		}
+		checkFastYAML(t, d.data)
+	}
+	if taken == 0 {
+		t.Errorf("the fast path took none of the %d documents", len(docs))
+	}
+}
+
+// repoTestDocuments splits the YAML files of the repo's testdata folders,
+// and the files matching extra, into documents; files that do not split are
+// left out.
+func repoTestDocuments(t *testing.T, extra ...string) []document {
+	t.Helper()
 	var files []string
-	for _, pattern := range []string{"testdata/*.yaml", "testdata/*/*.yaml", "testdata/*/*/*.yaml", "testdata/*.yml", "testdata/*/*.yml",
-		"../../test/e2e/testdata/*.yaml", "../report/testdata/*.yaml"} {
+	for _, pattern := range append([]string{"testdata/*.yaml", "testdata/*/*.yaml", "testdata/*/*/*.yaml",
+		"../../test/e2e/testdata/*.yaml", "../report/testdata/*.yaml"}, extra...) {
 		m, _ := filepath.Glob(pattern)
 		files = append(files, m...)
 	}
 	if len(files) == 0 {
-		t.Fatal("no YAML files found")
+		t.Fatal("no test files found")
 	}
-	taken := 0
+	var docs []document
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		docs, err := splitStream(data)
-		if err != nil {
-			continue
-		}
-		for _, d := range docs {
-			if _, ok := fastYAMLToJSON(d.data); ok {
-				taken++
-			}
-			checkFastYAML(t, d.data)
+		if d, err := splitStream(data); err == nil {
+			docs = append(docs, d...)
 		}
 	}
-	if taken == 0 {
-		t.Errorf("the fast path took none of the documents in %d files", len(files))
-	}
+	return docs
 }
 
 // checkFastYAML fails when the fast path accepts a document and decodes to
