@@ -551,7 +551,11 @@ search:
 	// policies: each adds the causes its first pod pair shows on both
 	// sides (causes keeps only the policies that differ between the
 	// states, so a pair that does not show the change adds nothing wrong).
-	vs := []reach.Verdict{ch.Before, ch.After}
+	// A group can have thousands of sources: their verdicts are read one
+	// at a time, not gathered first.
+	cs := c.newCauses()
+	cs.add(&ch.Before)
+	cs.add(&ch.After)
 	for _, from := range ch.From[1:] {
 		n := nodes[from]
 		if n == nil {
@@ -561,9 +565,11 @@ search:
 		if !ok {
 			continue
 		}
-		vs = append(vs, verdict(c.base, c.baseNodes, from, a, b), verdict(c.proposed, c.propNodes, from, a, b))
+		before, after := verdict(c.base, c.baseNodes, from, a, b), verdict(c.proposed, c.propNodes, from, a, b)
+		cs.add(&before)
+		cs.add(&after)
 	}
-	ch.Policies = c.causes(vs...)
+	ch.Policies = cs.sorted()
 }
 
 // firstPair returns the first pod pair between two nodes that is not a
@@ -617,23 +623,32 @@ func (c *computer) podEndpoint(s State, ns, name string) reach.Endpoint {
 	return reach.PodEndpoint(&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}})
 }
 
-// causes names the policies the two verdicts mention that differ between
-// the states.
-func (c *computer) causes(vs ...reach.Verdict) []string {
-	set := map[string]bool{}
-	note := func(p reach.PolicyRef) {
+// causes gathers the policies verdicts mention that differ between the
+// states.
+type causes struct {
+	changed map[reach.PolicyRef]bool
+	set     map[string]bool
+}
+
+func (c *computer) newCauses() causes {
+	return causes{changed: c.changed, set: map[string]bool{}}
+}
+
+func (cs causes) add(v *reach.Verdict) {
+	policyRefs(reflect.ValueOf(v).Elem(), func(p reach.PolicyRef) {
 		if p.Kind == "" {
 			p.Kind = reach.KindNetworkPolicy
 		}
-		if c.changed[p] {
-			set[p.String()] = true
+		if cs.changed[p] {
+			cs.set[p.String()] = true
 		}
-	}
-	for _, v := range vs {
-		policyRefs(reflect.ValueOf(v), note)
-	}
-	out := make([]string, 0, len(set))
-	for s := range set {
+	})
+}
+
+// sorted returns the policies gathered, sorted.
+func (cs causes) sorted() []string {
+	out := make([]string, 0, len(cs.set))
+	for s := range cs.set {
 		out = append(out, s)
 	}
 	sort.Strings(out)
@@ -751,7 +766,10 @@ func (c *computer) externalChange(id string, egress bool, eff Effect, e reach.CI
 	}
 	ch.Before = verdict(c.base, c.baseNodes)
 	ch.After = verdict(c.proposed, c.propNodes)
-	ch.Policies = c.causes(ch.Before, ch.After)
+	cs := c.newCauses()
+	cs.add(&ch.Before)
+	cs.add(&ch.After)
+	ch.Policies = cs.sorted()
 	c.out = append(c.out, &ch)
 }
 
