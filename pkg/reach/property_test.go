@@ -228,10 +228,12 @@ func checkWithOptions(pc propCase, opts reach.Options) (int, error) {
 	var errs []error
 	count := 0
 	ro := refOpts(opts)
-	check := func(src, dst reach.Endpoint, rsrc, rdst refEnd, p probe) bool {
+	// check compares one pair at one probe; ref is the reference's
+	// reading of the pair, rsrc to rdst.
+	check := func(src, dst reach.Endpoint, ref *refPair, rsrc, rdst refEnd, p probe) bool {
 		count++
 		got := m.Verdict(src, dst, p.port, p.proto)
-		want := refEvaluate(snap, ro, rsrc, rdst, p.port, string(p.proto))
+		want := ref.at(p.port, string(p.proto))
 		if diff := compareVerdict(got, want); diff != "" && len(errs) < 5 {
 			errs = append(errs, fmt.Errorf("%s -> %s %d/%s: %s", src, dst, p.port, p.proto, diff))
 		}
@@ -249,8 +251,10 @@ func checkWithOptions(pc propCase, opts reach.Options) (int, error) {
 		allowed[i] = make([][]bool, len(pods))
 		for j := range pods {
 			allowed[i][j] = make([]bool, len(probes))
+			rsrc, rdst := refEnd{pod: &pods[i]}, refEnd{pod: &pods[j]}
+			ref := refPrepare(snap, ro, rsrc, rdst)
 			for k, p := range probes {
-				allowed[i][j][k] = check(reach.PodEndpoint(&pods[i]), reach.PodEndpoint(&pods[j]), refEnd{pod: &pods[i]}, refEnd{pod: &pods[j]}, p)
+				allowed[i][j][k] = check(reach.PodEndpoint(&pods[i]), reach.PodEndpoint(&pods[j]), &ref, rsrc, rdst, p)
 			}
 		}
 		out[i] = make([][]bool, len(ext))
@@ -262,9 +266,11 @@ func checkWithOptions(pc propCase, opts reach.Options) (int, error) {
 			// (it is about addresses, not one pod's node): compare it with
 			// the verdicts of the same pod on another node.
 			offNode := offNodeCopy(&pods[i], a)
+			pod, addr := refEnd{pod: &pods[i]}, refEnd{ip: a.String()}
+			refOut, refIn := refPrepare(snap, ro, pod, addr), refPrepare(snap, ro, addr, pod)
 			for k, p := range probes {
-				out[i][e][k] = check(reach.PodEndpoint(&pods[i]), reach.IPEndpoint(a), refEnd{pod: &pods[i]}, refEnd{ip: a.String()}, p)
-				in[i][e][k] = check(reach.IPEndpoint(a), reach.PodEndpoint(&pods[i]), refEnd{ip: a.String()}, refEnd{pod: &pods[i]}, p)
+				out[i][e][k] = check(reach.PodEndpoint(&pods[i]), reach.IPEndpoint(a), &refOut, pod, addr, p)
+				in[i][e][k] = check(reach.IPEndpoint(a), reach.PodEndpoint(&pods[i]), &refIn, addr, pod, p)
 				if offNode != nil {
 					out[i][e][k] = m.Verdict(reach.PodEndpoint(offNode), reach.IPEndpoint(a), p.port, p.proto).Allowed
 					in[i][e][k] = m.Verdict(reach.IPEndpoint(a), reach.PodEndpoint(offNode), p.port, p.proto).Allowed

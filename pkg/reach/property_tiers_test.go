@@ -162,9 +162,11 @@ func checkTierWithOptions(pc reachtest.Case, opts reach.Options) (count, undefin
 	ref := newRefTierCtx(snap)
 	var errs []error
 	ro := refOpts(opts)
-	check := func(src, dst reach.Endpoint, rsrc, rdst refEnd, p probe) {
+	// check compares one connection at one probe; pair is the reference's
+	// reading of it.
+	check := func(src, dst reach.Endpoint, pair *refTierPair, p probe) {
 		count++
-		want := ref.evaluate(ro, rsrc, rdst, p.port, string(p.proto))
+		want := pair.at(p.port, string(p.proto))
 		if want.allow && want.deny {
 			undefined++
 		}
@@ -188,14 +190,17 @@ func checkTierWithOptions(pc reachtest.Case, opts reach.Options) (count, undefin
 	}
 	for i := range pods {
 		for j := range pods {
+			pair := ref.prepare(ro, refEnd{pod: &pods[i]}, refEnd{pod: &pods[j]})
 			for _, p := range probes {
-				check(reach.PodEndpoint(&pods[i]), reach.PodEndpoint(&pods[j]), refEnd{pod: &pods[i]}, refEnd{pod: &pods[j]}, p)
+				check(reach.PodEndpoint(&pods[i]), reach.PodEndpoint(&pods[j]), &pair, p)
 			}
 		}
 		for _, a := range ext {
+			pod, addr := refEnd{pod: &pods[i]}, refEnd{ip: a.String()}
+			out, in := ref.prepare(ro, pod, addr), ref.prepare(ro, addr, pod)
 			for _, p := range probes {
-				check(reach.PodEndpoint(&pods[i]), reach.IPEndpoint(a), refEnd{pod: &pods[i]}, refEnd{ip: a.String()}, p)
-				check(reach.IPEndpoint(a), reach.PodEndpoint(&pods[i]), refEnd{ip: a.String()}, refEnd{pod: &pods[i]}, p)
+				check(reach.PodEndpoint(&pods[i]), reach.IPEndpoint(a), &out, p)
+				check(reach.IPEndpoint(a), reach.PodEndpoint(&pods[i]), &in, p)
 			}
 		}
 	}

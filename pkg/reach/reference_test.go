@@ -1,7 +1,8 @@
 package reach_test
 
 // The reference evaluator: the NetworkPolicy rules of SEMANTICS.md read as
-// literally as possible and applied to one pod pair at a time. It shares no
+// literally as possible and applied to one pod pair at a time (refPrepare
+// reads a pair once, without the port; at answers at each port). It shares no
 // code with the engine on purpose: its own selector matching, its own port
 // matching, and the standard library's net.ParseCIDR instead of net/netip,
 // so a bug has to be made twice, independently, to go unnoticed. It is slow
@@ -62,26 +63,57 @@ type refVerdict struct {
 }
 
 func refEvaluate(snap *inventory.Snapshot, o refOptions, src, dst refEnd, port int32, proto string) refVerdict {
+	pair := refPrepare(snap, o, src, dst)
+	return pair.at(port, proto)
+}
+
+// refPair is the reference's reading of one pair, src to dst: everything
+// that does not depend on the port, worked out once, so that the property
+// tests can ask it about every port at little cost. at gives the verdict
+// at one port.
+type refPair struct {
+	egress, ingress refSidePlan
+	// Traffic to and from the node a pod runs on, or between a
+	// hostNetwork pod and a pod on its node, which the ingress (from the
+	// node) or egress (to the node) side always allows.
+	nodeIngress, nodeEgress string
+}
+
+func refPrepare(snap *inventory.Snapshot, o refOptions, src, dst refEnd) refPair {
 	self := src.pod != nil && dst.pod != nil && src.pod.Namespace == dst.pod.Namespace && src.pod.Name == dst.pod.Name
-	var v refVerdict
-	v.egress = refSideOf(snap, o, "Egress", src, dst, dst, self, port, proto)
-	v.ingress = refSideOf(snap, o, "Ingress", dst, src, dst, self, port, proto)
+	p := refPair{
+		egress:  refPlanSide(snap, o, "Egress", src, dst, dst, self),
+		ingress: refPlanSide(snap, o, "Ingress", dst, src, dst, self),
+	}
 	// "Traffic to and from the node where a Pod is running is always
 	// allowed": the node is the pod's status.hostIP(s).
 	if src.pod == nil && dst.pod != nil && refOnNode(dst.pod, src.ip) {
-		v.ingress = refSide{allowed: true, why: "from node"}
+		p.nodeIngress = "from node"
 	}
 	if dst.pod == nil && src.pod != nil && refOnNode(src.pod, dst.ip) {
-		v.egress = refSide{allowed: true, why: "to node"}
+		p.nodeEgress = "to node"
 	}
 	// A hostNetwork pod is its node, so the same holds between it and a
 	// pod on that node.
 	if refNodeLocalPods(src, dst) {
 		if src.pod.Spec.HostNetwork {
-			v.ingress = refSide{allowed: true, why: "from node pod"}
+			p.nodeIngress = "from node pod"
 		} else {
-			v.egress = refSide{allowed: true, why: "to node pod"}
+			p.nodeEgress = "to node pod"
 		}
+	}
+	return p
+}
+
+func (p *refPair) at(port int32, proto string) refVerdict {
+	var v refVerdict
+	v.egress = p.egress.at(port, proto)
+	v.ingress = p.ingress.at(port, proto)
+	if p.nodeIngress != "" {
+		v.ingress = refSide{allowed: true, why: p.nodeIngress}
+	}
+	if p.nodeEgress != "" {
+		v.egress = refSide{allowed: true, why: p.nodeEgress}
 	}
 	v.allowed = v.egress.allowed && v.ingress.allowed
 	v.undefined = !v.allowed && (v.egress.maybe || v.ingress.maybe) &&
@@ -93,26 +125,46 @@ func refEvaluate(snap *inventory.Snapshot, o refOptions, src, dst refEnd, port i
 // allowed iff no policy isolates subject in that direction or some rule of
 // such a policy allows it.
 func refSideOf(snap *inventory.Snapshot, o refOptions, direction string, subject, other, dst refEnd, self bool, port int32, proto string) refSide {
+	plan := refPlanSide(snap, o, direction, subject, other, dst, self)
+	return plan.at(port, proto)
+}
+
+// refSidePlan is refSideOf without the port: the policies isolating the
+// subject, and the rules whose peers match the other end (or may: a pod
+// without an IP that an address peer holds only in part), in policy and
+// rule order. Only the rules' ports are left to check.
+type refSidePlan struct {
+	fixed      string // why, when no policy applies: external, self, hostNetwork
+	dst        refEnd
+	isolatedBy []string // "ns/name" in snapshot order
+	rules      []refRuleHit
+}
+
+type refRuleHit struct {
+	name  string // "ns/name#rule"
+	ports []networkingv1.NetworkPolicyPort
+	maybe bool
+}
+
+func refPlanSide(snap *inventory.Snapshot, o refOptions, direction string, subject, other, dst refEnd, self bool) refSidePlan {
 	// Addresses, a pod talking to itself and hostNetwork pods are outside
 	// NetworkPolicy's reach.
 	switch {
 	case subject.pod == nil:
-		return refSide{allowed: true, why: "external"}
+		return refSidePlan{fixed: "external"}
 	case self:
-		return refSide{allowed: true, why: "self"}
+		return refSidePlan{fixed: "self"}
 	case subject.pod.Spec.HostNetwork:
-		return refSide{allowed: true, why: "hostNetwork"}
+		return refSidePlan{fixed: "hostNetwork"}
 	}
-	side := refSide{evaluated: true}
-	maybe := false
+	plan := refSidePlan{dst: dst}
 	for i := range snap.Policies {
 		np := &snap.Policies[i]
 		if np.Namespace != subject.pod.Namespace || !refSelectorMatches(&np.Spec.PodSelector, subject.pod.Labels) || !refHasType(np, direction) {
 			continue
 		}
-		side.isolated = true
 		name := np.Namespace + "/" + np.Name
-		side.isolatedBy = append(side.isolatedBy, name)
+		plan.isolatedBy = append(plan.isolatedBy, name)
 		type ruleView struct {
 			peers []networkingv1.NetworkPolicyPeer
 			ports []networkingv1.NetworkPolicyPort
@@ -128,15 +180,32 @@ func refSideOf(snap *inventory.Snapshot, o refOptions, direction string, subject
 			}
 		}
 		for ri, r := range rules {
-			if !refPortsMatch(r.ports, dst, port, proto) {
-				continue
-			}
 			switch refPeersMatch(snap, o, np, r.peers, other) {
 			case matchYes:
-				side.allowedBy = append(side.allowedBy, name+"#"+strconv.Itoa(ri))
+				plan.rules = append(plan.rules, refRuleHit{name: name + "#" + strconv.Itoa(ri), ports: r.ports})
 			case matchMaybe:
-				maybe = true
+				plan.rules = append(plan.rules, refRuleHit{ports: r.ports, maybe: true})
 			}
+		}
+	}
+	return plan
+}
+
+// at finishes the side at one port: a rule counts if its ports hold it.
+func (p *refSidePlan) at(port int32, proto string) refSide {
+	if p.fixed != "" {
+		return refSide{allowed: true, why: p.fixed}
+	}
+	side := refSide{evaluated: true, isolated: len(p.isolatedBy) > 0, isolatedBy: p.isolatedBy}
+	maybe := false
+	for _, r := range p.rules {
+		if !refPortsMatch(r.ports, p.dst, port, proto) {
+			continue
+		}
+		if r.maybe {
+			maybe = true
+		} else {
+			side.allowedBy = append(side.allowedBy, r.name)
 		}
 	}
 	side.allowed = !side.isolated || len(side.allowedBy) > 0

@@ -285,59 +285,140 @@ func refTierEvaluate(snap *inventory.Snapshot, o refOptions, src, dst refEnd, po
 }
 
 func newRefTierCtx(snap *inventory.Snapshot) *refTierCtx {
-	c := &refTierCtx{Snapshot: snap, nsLabels: map[string]map[string]string{}, selected: map[refSelectKey][]refTierPolicy{}, peers: map[refPeersKey][2]bool{}}
+	c := &refTierCtx{Snapshot: snap, nsLabels: map[string]map[string]string{}, selected: map[refSelectKey]refSelected{}, peers: map[refPeersKey][2]bool{}}
 	c.admin, c.baseline = refTiers(snap)
 	return c
 }
 
 // evaluate is refTierEvaluate on a snapshot read once. Not for concurrent use.
 func (c *refTierCtx) evaluate(o refOptions, src, dst refEnd, port int32, proto string) outcomes {
+	pair := c.prepare(o, src, dst)
+	return pair.at(port, proto)
+}
+
+// refTierPair is evaluate's work on one connection that does not depend on
+// the port, done once: each side's reading by each tier (refTierPlan,
+// refPlanSide) and the node-local traffic. at gives the outcomes at one
+// port.
+type refTierPair struct {
+	egress, ingress         refTierSidePlan
+	nodeIngress, nodeEgress bool
+}
+
+// refTierSidePlan is one direction of a connection without the port.
+type refTierSidePlan struct {
+	fixed           bool // not subject to any policy: allowed
+	dst             refEnd
+	admin, baseline refTierPlan
+	np              refSidePlan
+}
+
+// refTierPlan is one tier's reading of one side without the port: the
+// policies selecting the subject, the orders they may be tried in, and,
+// per policy, its rules in the direction with whether their peers match
+// the other end.
+type refTierPlan struct {
+	policies []refTierPolicy
+	orders   [][]int // indexes into policies
+	rules    [][]refTierRuleHit
+}
+
+type refTierRuleHit struct {
+	rule       *refTierRule
+	yes, maybe bool // some peer matches the other end, or may
+	// failClosed: a peer has no known field; the whole rule matches
+	// nothing if it accepts, everything if it denies or passes.
+	failClosed bool
+}
+
+func (c *refTierCtx) prepare(o refOptions, src, dst refEnd) refTierPair {
 	self := src.pod != nil && dst.pod != nil && src.pod.Namespace == dst.pod.Namespace && src.pod.Name == dst.pod.Name
-	eg := refTierSide(c, o, c.admin, c.baseline, "Egress", src, dst, dst, self, port, proto)
-	in := refTierSide(c, o, c.admin, c.baseline, "Ingress", dst, src, dst, self, port, proto)
+	p := refTierPair{
+		egress:  c.planSide(o, "Egress", src, dst, dst, self),
+		ingress: c.planSide(o, "Ingress", dst, src, dst, self),
+	}
 	// A pod and its own node always reach each other, whatever any tier
 	// says: the API types say nothing of node-local traffic, and the
 	// NetworkPolicy rule is that the node always may.
-	if src.pod == nil && dst.pod != nil && refOnNode(dst.pod, src.ip) {
-		in = outcomes{allow: true}
-	}
-	if dst.pod == nil && src.pod != nil && refOnNode(src.pod, dst.ip) {
-		eg = outcomes{allow: true}
-	}
+	p.nodeIngress = src.pod == nil && dst.pod != nil && refOnNode(dst.pod, src.ip)
+	p.nodeEgress = dst.pod == nil && src.pod != nil && refOnNode(src.pod, dst.ip)
 	if refNodeLocalPods(src, dst) {
 		if src.pod.Spec.HostNetwork {
-			in = outcomes{allow: true}
+			p.nodeIngress = true
 		} else {
-			eg = outcomes{allow: true}
+			p.nodeEgress = true
 		}
+	}
+	return p
+}
+
+func (p *refTierPair) at(port int32, proto string) outcomes {
+	eg := p.egress.at(port, proto)
+	in := p.ingress.at(port, proto)
+	if p.nodeIngress {
+		in = outcomes{allow: true}
+	}
+	if p.nodeEgress {
+		eg = outcomes{allow: true}
 	}
 	return outcomes{allow: eg.allow && in.allow, deny: eg.deny || in.deny}
 }
 
-func refTierSide(snap *refTierCtx, o refOptions, admin, baseline []refTierPolicy, direction string, subject, other, dst refEnd, self bool, port int32, proto string) outcomes {
+func (c *refTierCtx) planSide(o refOptions, direction string, subject, other, dst refEnd, self bool) refTierSidePlan {
 	if subject.pod == nil || self || subject.pod.Spec.HostNetwork {
+		return refTierSidePlan{fixed: true}
+	}
+	return refTierSidePlan{
+		dst:      dst,
+		admin:    c.planTier(o, c.admin, direction, subject, other),
+		baseline: c.planTier(o, c.baseline, direction, subject, other),
+		np:       refPlanSide(c.Snapshot, o, direction, subject, other, dst, self),
+	}
+}
+
+func (c *refTierCtx) planTier(o refOptions, tier []refTierPolicy, direction string, subject, other refEnd) refTierPlan {
+	sel := c.selecting(tier, subject.pod)
+	plan := refTierPlan{policies: sel.policies, orders: sel.orders, rules: make([][]refTierRuleHit, len(sel.policies))}
+	for i := range sel.policies {
+		rules := sel.policies[i].ingress
+		if direction == "Egress" {
+			rules = sel.policies[i].egress
+		}
+		for r := range rules {
+			hit := refTierRuleHit{rule: &rules[r], failClosed: slices.ContainsFunc(rules[r].peers, func(p refTierPeer) bool { return p.empty })}
+			if !hit.failClosed {
+				hit.yes, hit.maybe = c.peersMatch(o, &rules[r], other)
+			}
+			plan.rules[i] = append(plan.rules[i], hit)
+		}
+	}
+	return plan
+}
+
+// at: one direction's outcomes through the three tiers at one port.
+func (p *refTierSidePlan) at(port int32, proto string) outcomes {
+	if p.fixed {
 		return outcomes{allow: true}
 	}
 	var out outcomes
-	var np *refSide // only when the Admin tier leaves the decision
-	for _, a := range refTierOutcomes(snap, o, admin, direction, subject, other, dst, port, proto).list() {
+	var side refSide // read only when the Admin tier leaves the decision
+	for _, a := range p.admin.outcomes(p.dst, port, proto).list() {
 		switch a {
 		case refAccept:
 			out.allow = true
 		case refDeny:
 			out.deny = true
 		default: // Pass or no match: the NetworkPolicy tier, then Baseline
-			if np == nil {
-				side := refSideOf(snap.Snapshot, o, direction, subject, other, dst, self, port, proto)
-				np = &side
+			if !side.evaluated {
+				side = p.np.at(port, proto) // evaluated: the subject is a pod off the host network
 			}
-			if np.isolated {
+			if side.isolated {
 				// maybe: a rule may allow it, depending on a pod's IP.
-				out.allow = out.allow || np.allowed || np.maybe
-				out.deny = out.deny || !np.allowed
+				out.allow = out.allow || side.allowed || side.maybe
+				out.deny = out.deny || !side.allowed
 				continue
 			}
-			for _, b := range refTierOutcomes(snap, o, baseline, direction, subject, other, dst, port, proto).list() {
+			for _, b := range p.baseline.outcomes(p.dst, port, proto).list() {
 				if b == refDeny {
 					out.deny = true
 				} else {
@@ -349,20 +430,24 @@ func refTierSide(snap *refTierCtx, o refOptions, admin, baseline []refTierPolicy
 	return out
 }
 
-// refTierOutcomes returns every action the tier may take: the policies that
-// select subject, by priority, every order of equal priorities tried.
-func refTierOutcomes(snap *refTierCtx, o refOptions, tier []refTierPolicy, direction string, subject, other, dst refEnd, port int32, proto string) actionSet {
-	selecting := snap.selecting(tier, subject.pod)
+// outcomes returns every action the tier may take at one port: the
+// policies that select the subject, by priority, in every order.
+func (p *refTierPlan) outcomes(dst refEnd, port int32, proto string) actionSet {
 	// Each policy's own possible results, rules in order.
-	results := make([]actionSet, len(selecting))
-	for i, p := range selecting {
-		rules := p.ingress
-		if direction == "Egress" {
-			rules = p.egress
-		}
-		results[i] = refPolicyOutcomes(snap, o, rules, direction, other, dst, port, proto)
+	results := make([]actionSet, len(p.policies))
+	for i := range p.policies {
+		results[i] = refPolicyOutcomes(p.rules[i], dst, port, proto)
 	}
-	// Orders: every permutation within each run of equal priorities.
+	var out actionSet
+	for _, order := range p.orders {
+		out |= refSequence(results, order)
+	}
+	return out
+}
+
+// refTierOrders: every order in which the policies may be tried, every
+// permutation within each run of equal priorities.
+func refTierOrders(selecting []refTierPolicy) [][]int {
 	var groups [][]int
 	for i := range selecting {
 		if i > 0 && selecting[i].priority == selecting[i-1].priority {
@@ -371,11 +456,11 @@ func refTierOutcomes(snap *refTierCtx, o refOptions, tier []refTierPolicy, direc
 			groups = append(groups, []int{i})
 		}
 	}
-	var out actionSet
+	var out [][]int
 	var walk func(g int, order []int)
 	walk = func(g int, order []int) {
 		if g == len(groups) {
-			out |= refSequence(results, order)
+			out = append(out, order)
 			return
 		}
 		for _, perm := range refPermutations(groups[g]) {
@@ -431,26 +516,23 @@ func refPermutations(xs []int) [][]int {
 
 // refPolicyOutcomes: the rules of one policy in order; the first match
 // decides.
-func refPolicyOutcomes(snap *refTierCtx, o refOptions, rules []refTierRule, direction string, other, dst refEnd, port int32, proto string) actionSet {
+func refPolicyOutcomes(rules []refTierRuleHit, dst refEnd, port int32, proto string) actionSet {
 	var out actionSet
-	for i := range rules {
-		r := &rules[i]
-		failClosed := slices.ContainsFunc(r.peers, func(p refTierPeer) bool { return p.empty })
-		if failClosed {
-			if r.action == refAccept {
+	for _, r := range rules {
+		if r.failClosed {
+			if r.rule.action == refAccept {
 				continue // matches nothing
 			}
 			return out.with(refDeny) // deny everything
 		}
-		if !refTierPortsMatch(r.ports, dst, port, proto) {
+		if !refTierPortsMatch(r.rule.ports, dst, port, proto) {
 			continue
 		}
-		yes, maybe := snap.peersMatch(o, r, other)
-		if yes {
-			return out.with(r.action)
+		if r.yes {
+			return out.with(r.rule.action)
 		}
-		if maybe {
-			out = out.with(r.action) // and, if it does not match, the next rules
+		if r.maybe {
+			out = out.with(r.rule.action) // and, if it does not match, the next rules
 		}
 	}
 	return out.with(refNoMatch)
@@ -463,7 +545,7 @@ type refTierCtx struct {
 	*inventory.Snapshot
 	admin, baseline []refTierPolicy
 	nsLabels        map[string]map[string]string
-	selected        map[refSelectKey][]refTierPolicy
+	selected        map[refSelectKey]refSelected
 	peers           map[refPeersKey][2]bool
 }
 
@@ -494,10 +576,11 @@ func (c *refTierCtx) peersMatch(o refOptions, r *refTierRule, other refEnd) (yes
 }
 
 // selecting returns the policies of a tier whose subject selects pod, by
-// priority (stable: equal priorities keep their order), remembered per pod.
-func (c *refTierCtx) selecting(tier []refTierPolicy, pod *corev1.Pod) []refTierPolicy {
+// priority (stable: equal priorities keep their order), and the orders they
+// may be tried in, remembered per pod.
+func (c *refTierCtx) selecting(tier []refTierPolicy, pod *corev1.Pod) refSelected {
 	if len(tier) == 0 {
-		return nil
+		return refSelected{orders: [][]int{nil}} // one order, of no policy
 	}
 	key := refSelectKey{pod, len(c.admin) > 0 && &tier[0] == &c.admin[0]}
 	if got, ok := c.selected[key]; ok {
@@ -510,8 +593,14 @@ func (c *refTierCtx) selecting(tier []refTierPolicy, pod *corev1.Pod) []refTierP
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].priority < out[j].priority })
-	c.selected[key] = out
-	return out
+	sel := refSelected{policies: out, orders: refTierOrders(out)}
+	c.selected[key] = sel
+	return sel
+}
+
+type refSelected struct {
+	policies []refTierPolicy
+	orders   [][]int // indexes into policies
 }
 
 type refSelectKey struct {

@@ -175,9 +175,10 @@ func buildPlugin(dir string) error {
 	}
 	// The release archives' configuration (hack/dist.sh): the krew test
 	// and go test (the Makefile) have compiled the dependencies the same
-	// way, so only this binary's link is new.
+	// way, so only this binary's link is new; without DWARF (-s -w, as
+	// released) it takes a third less time.
 	build := exec.Command("go", "build", "-trimpath", "-buildvcs=false",
-		"-ldflags", "-X github.com/kubectl-netaudit/kubectl-netaudit/pkg/version.Version="+binVersion,
+		"-ldflags", "-s -w -X github.com/kubectl-netaudit/kubectl-netaudit/pkg/version.Version="+binVersion,
 		"-o", filepath.Join(dir, exe), "./cmd/kubectl-netaudit")
 	build.Dir = root
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
