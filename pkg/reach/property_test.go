@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -168,15 +169,24 @@ func probePorts(snap *inventory.Snapshot) []probe {
 // a probe's verdict holds up to the next probe of its protocol.
 func portsAllowed(probes []probe, allowed func(k int) bool) reach.PortSet {
 	var out reach.PortSet
+	var ranges []reach.PortRange // of the protocol at hand, adjacent ones merged
 	for k, p := range probes {
-		if !allowed(k) {
-			continue
+		last := k+1 == len(probes) || probes[k+1].proto != p.proto
+		if allowed(k) {
+			to := int32(reach.MaxPort)
+			if !last {
+				to = probes[k+1].port - 1
+			}
+			if n := len(ranges); n > 0 && ranges[n-1].To+1 == p.port {
+				ranges[n-1].To = to
+			} else {
+				ranges = append(ranges, reach.PortRange{From: p.port, To: to})
+			}
 		}
-		to := int32(reach.MaxPort)
-		if k+1 < len(probes) && probes[k+1].proto == p.proto {
-			to = probes[k+1].port - 1
+		if last && len(ranges) > 0 {
+			out = out.Union(reach.PortsOf(p.proto, ranges...))
+			ranges = ranges[:0]
 		}
-		out = out.Union(reach.PortsOf(p.proto, reach.PortRange{From: p.port, To: to}))
 	}
 	return out
 }
@@ -495,6 +505,18 @@ var refReasons = map[string]string{
 }
 
 // compareVerdict lists how an engine verdict differs from the reference's.
+// sideNames names a side's isolating policies ("ns/name") and allowing
+// rules ("ns/name#rule") as the reference does.
+func sideNames(d reach.Direction) (isolatedBy, allowedBy []string) {
+	for _, r := range d.IsolatedBy {
+		isolatedBy = append(isolatedBy, r.String())
+	}
+	for _, r := range d.AllowedBy {
+		allowedBy = append(allowedBy, r.Policy.String()+"#"+strconv.Itoa(r.Rule))
+	}
+	return isolatedBy, allowedBy
+}
+
 func compareVerdict(got reach.Verdict, want refVerdict) string {
 	var diffs []string
 	if got.Allowed != want.allowed {
@@ -511,13 +533,7 @@ func compareVerdict(got reach.Verdict, want refVerdict) string {
 		want refSide
 	}{{"egress", got.Egress, want.egress}, {"ingress", got.Ingress, want.ingress}} {
 		g, w := side.got, side.want
-		var isolatedBy, allowedBy []string
-		for _, r := range g.IsolatedBy {
-			isolatedBy = append(isolatedBy, r.String())
-		}
-		for _, r := range g.AllowedBy {
-			allowedBy = append(allowedBy, fmt.Sprintf("%s#%d", r.Policy, r.Rule))
-		}
+		isolatedBy, allowedBy := sideNames(g)
 		reasonOK := g.Reason == refReasons[w.why]
 		if w.why == "depends" {
 			reasonOK = g.Depends && strings.HasPrefix(g.Reason, reach.ReasonDepends+": ")
