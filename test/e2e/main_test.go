@@ -2,6 +2,12 @@
 // discovery against a real kube-apiserver and etcd (envtest). `make test`
 // builds those binaries with hack/envtest-assets.sh and points
 // KUBEBUILDER_ASSETS at them.
+//
+// The scenario tables (TestVerifyScenarios, TestTiersLiveAndFiles) run each
+// scenario twice, live through `kubectl netaudit` and from its manifest; the
+// manifest run starts the binary itself (pluginDirect): reading files involves
+// neither kubectl nor the cluster, and kubectl's start is two thirds of a
+// small run's cost. Every other run goes through kubectl.
 package e2e
 
 import (
@@ -216,9 +222,26 @@ func kubectl(t *testing.T, stdin string, args ...string) result {
 // kubectlEnv is kubectl with extra environment variables, which win.
 func kubectlEnv(t *testing.T, env []string, stdin string, args ...string) result {
 	t.Helper()
+	return runEnv(t, "kubectl", env, stdin, args...)
+}
+
+// pluginDirect runs the built binary itself, not through kubectl, with the
+// same environment as kubectlEnv: for runs on manifests of the scenario
+// tables, whose live runs go through kubectl (see the package comment).
+func pluginDirect(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	exe := "kubectl-netaudit"
+	if runtime.GOOS == "windows" {
+		exe += ".exe"
+	}
+	return runEnv(t, filepath.Join(binDir, exe), env, "", args...)
+}
+
+func runEnv(t *testing.T, name string, env []string, stdin string, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "kubectl", args...)
+	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = append(os.Environ(),
 		"PATH="+binDir+string(os.PathListSeparator)+os.Getenv("PATH"),
 		"KUBECONFIG="+kubeconfig,
@@ -233,7 +256,7 @@ func kubectlEnv(t *testing.T, env []string, stdin string, args ...string) result
 	if err != nil {
 		ee, ok := err.(*exec.ExitError)
 		if !ok {
-			t.Fatalf("running kubectl %s: %v", strings.Join(args, " "), err)
+			t.Fatalf("running %s %s: %v", filepath.Base(name), strings.Join(args, " "), err)
 		}
 		r.code = ee.ExitCode()
 	}

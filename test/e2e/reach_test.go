@@ -78,7 +78,12 @@ func TestVerifyScenarios(t *testing.T) {
 				args = append(args, "--ipblock-matches-pods=false")
 			}
 			for name, extra := range map[string][]string{"live": nil, "files": {"-f", manifest}} {
-				r := kubectl(t, "", append(append([]string{"netaudit"}, args...), extra...)...)
+				var r result
+				if name == "live" {
+					r = kubectl(t, "", append([]string{"netaudit"}, args...)...)
+				} else {
+					r = pluginDirect(t, nil, append(args, extra...)...)
+				}
 				rep := decodeVerify(t, r.stdout)
 				if r.code != 0 || rep.Failed != 0 || rep.Passed != len(s.Expectations) {
 					for _, res := range rep.Results {

@@ -103,6 +103,13 @@ func (c *tierCluster) run(t *testing.T, args ...string) result {
 	return kubectlEnv(t, []string{"KUBECONFIG=" + c.kubeconfig}, "", append([]string{"netaudit"}, args...)...)
 }
 
+// runFiles runs the binary itself on manifests (args name them with -f):
+// see the package comment.
+func (c *tierCluster) runFiles(t *testing.T, args ...string) result {
+	t.Helper()
+	return pluginDirect(t, []string{"KUBECONFIG=" + c.kubeconfig}, args...)
+}
+
 var tierResources = map[string]string{
 	"ClusterNetworkPolicy":       "clusternetworkpolicies",
 	"AdminNetworkPolicy":         "adminnetworkpolicies",
@@ -325,7 +332,11 @@ func TestTiersLiveAndFiles(t *testing.T) {
 			explained := map[string]string{}
 			findings := map[string][]string{}
 			for name, extra := range runs {
-				r := c.run(t, append([]string{"verify", "--expect", expect, "-o", "json"}, extra...)...)
+				run := c.run
+				if name == "files" {
+					run = c.runFiles
+				}
+				r := run(t, append([]string{"verify", "--expect", expect, "-o", "json"}, extra...)...)
 				rep := decodeVerify(t, r.stdout)
 				if strings.Contains(r.stderr, "Warning") {
 					t.Errorf("%s: verify warned:\n%s", name, r.stderr)
@@ -344,7 +355,7 @@ func TestTiersLiveAndFiles(t *testing.T) {
 				}
 
 				e := s.Expectations[0]
-				ex := c.run(t, append([]string{"explain", "--from", e.From, "--to", e.To, "--port", portArg(e), "-o", "json"}, extra...)...)
+				ex := run(t, append([]string{"explain", "--from", e.From, "--to", e.To, "--port", portArg(e), "-o", "json"}, extra...)...)
 				var exp report.Explanation
 				if err := json.Unmarshal([]byte(ex.stdout), &exp); err != nil {
 					t.Fatalf("%s: explain -o json: %v\n%s%s", name, err, ex.stdout, ex.stderr)
@@ -352,7 +363,7 @@ func TestTiersLiveAndFiles(t *testing.T) {
 				exp.Source = inventory.Source{}
 				explained[name] = string(must(json.Marshal(exp)))
 
-				au := c.run(t, append([]string{"-o", "json"}, extra...)...) // the audit
+				au := run(t, append([]string{"-o", "json"}, extra...)...) // the audit
 				var ar report.AuditReport
 				if err := json.Unmarshal([]byte(au.stdout), &ar); err != nil {
 					t.Fatalf("%s: audit -o json (exit %d): %v\n%s", name, au.code, err, au.stderr)
