@@ -40,14 +40,13 @@ func chromium(t *testing.T) string {
 }
 
 type browser struct {
-	t       *testing.T
-	cmd     *exec.Cmd
-	profile string
-	ws      *websocket.Conn
-	mu      sync.Mutex
-	nextID  int
-	wait    map[int]chan cdpMessage
-	events  chan cdpMessage
+	t        *testing.T
+	targetID string // the page's, in the shared browser
+	ws       *websocket.Conn
+	mu       sync.Mutex
+	nextID   int
+	wait     map[int]chan cdpMessage
+	events   chan cdpMessage
 
 	// Collected from the page's events.
 	consoleErrors []string
@@ -66,32 +65,47 @@ type cdpMessage struct {
 
 var devtoolsLine = regexp.MustCompile(`DevTools listening on (ws://\S+)`)
 
-// startBrowser runs headless Chromium as the test setup requires (root,
-// no sandbox, nothing in the background that could reach the network) with
-// a fresh profile, and attaches to its first page.
-func startBrowser(t *testing.T, width, height int) *browser {
-	t.Helper()
-	bin := chromium(t)
+// The package's tests share one headless Chromium (started by the first
+// test that needs it, stopped by TestMain): starting one costs about 1.7 s of
+// CPU, a page in it little. Each test gets a page of its own.
+var shared struct {
+	once    sync.Once
+	cmd     *exec.Cmd
+	profile string
+	host    string // the DevTools HTTP endpoint, host:port
+	err     error
+}
+
+// TestMain stops the shared browser once the tests are done.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	stopSharedBrowser()
+	os.Exit(code)
+}
+
+// launch runs headless Chromium as the test setup requires (root, no
+// sandbox, nothing in the background that could reach the network) with a
+// fresh profile.
+func launch(bin string) error {
 	// A fresh profile, removed once the browser and its helpers are gone.
 	profile, err := os.MkdirTemp("", "netaudit-chromium-")
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
+	shared.profile = profile
 	cmd := exec.Command(bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--user-data-dir="+profile, "--remote-debugging-port=0", "--remote-allow-origins=*",
-		fmt.Sprintf("--window-size=%d,%d", width, height), "about:blank")
+		"--user-data-dir="+profile, "--remote-debugging-port=0", "--remote-allow-origins=*", "about:blank")
 	// Its own process group, so that closing ends its helper processes too.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", bin, err)
+		return fmt.Errorf("starting %s: %v", bin, err)
 	}
-	b := &browser{t: t, cmd: cmd, profile: profile, wait: map[int]chan cdpMessage{}, events: make(chan cdpMessage, 1024)}
-	t.Cleanup(b.close)
+	shared.cmd = cmd
 	found := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
@@ -101,33 +115,49 @@ func startBrowser(t *testing.T, width, height int) *browser {
 			}
 		}
 	}()
-	var browserURL string
 	select {
-	case browserURL = <-found:
+	case browserURL := <-found:
+		host := strings.TrimPrefix(browserURL, "ws://")
+		shared.host = host[:strings.Index(host, "/")]
+		return nil
 	case <-time.After(30 * time.Second):
-		t.Fatal("Chromium did not print its DevTools address within 30s")
+		return fmt.Errorf("Chromium did not print its DevTools address within 30s")
 	}
-	// The page target: ask the browser for its targets over HTTP.
-	host := strings.TrimPrefix(browserURL, "ws://")
-	host = host[:strings.Index(host, "/")]
-	pageURL := ""
-	for i := 0; i < 50 && pageURL == ""; i++ {
-		var targets []struct{ Type, WebSocketDebuggerURL string }
-		if err := getJSON("http://"+host+"/json/list", &targets); err == nil {
-			for _, tg := range targets {
-				if tg.Type == "page" {
-					pageURL = tg.WebSocketDebuggerURL
-				}
-			}
+}
+
+func stopSharedBrowser() {
+	if shared.cmd != nil && shared.cmd.Process != nil {
+		_ = syscall.Kill(-shared.cmd.Process.Pid, syscall.SIGKILL)
+		_ = shared.cmd.Wait()
+	}
+	if shared.profile == "" {
+		return
+	}
+	for i := 0; i < 20; i++ {
+		if err := os.RemoveAll(shared.profile); err == nil {
+			return
 		}
-		if pageURL == "" {
-			time.Sleep(100 * time.Millisecond)
-		}
+		time.Sleep(100 * time.Millisecond)
 	}
-	if pageURL == "" {
-		t.Fatal("Chromium has no page target")
+}
+
+// startBrowser opens a new page, width x height, in the shared headless
+// Chromium and attaches to it; the page closes when the test ends.
+func startBrowser(t *testing.T, width, height int) *browser {
+	t.Helper()
+	bin := chromium(t)
+	shared.once.Do(func() { shared.err = launch(bin) })
+	if shared.err != nil {
+		t.Fatal(shared.err)
 	}
-	ws, err := websocket.Dial(pageURL, "", "http://localhost/")
+	// A page target of its own (PUT: Chromium refuses GET here).
+	var target struct{ ID, WebSocketDebuggerURL string }
+	if err := devtoolsJSON(http.MethodPut, "http://"+shared.host+"/json/new?about:blank", &target); err != nil || target.WebSocketDebuggerURL == "" {
+		t.Fatalf("Chromium opens no page: %v", err)
+	}
+	b := &browser{t: t, targetID: target.ID, wait: map[int]chan cdpMessage{}, events: make(chan cdpMessage, 1024)}
+	t.Cleanup(b.close)
+	ws, err := websocket.Dial(target.WebSocketDebuggerURL, "", "http://localhost/")
 	if err != nil {
 		t.Fatalf("attaching to the page: %v", err)
 	}
@@ -137,19 +167,32 @@ func startBrowser(t *testing.T, width, height int) *browser {
 	for _, m := range []string{"Runtime.enable", "Log.enable", "Network.enable", "Page.enable"} {
 		b.call(m, nil)
 	}
+	// The viewport a window of width x height would have.
+	b.call("Emulation.setDeviceMetricsOverride", map[string]any{"width": width, "height": height, "deviceScaleFactor": 1, "mobile": false})
 	// The network is off: the page must not need it.
 	b.call("Network.emulateNetworkConditions", map[string]any{"offline": true, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
 	return b
 }
 
-// getJSON reads DevTools' HTTP endpoint on the loopback, never through a proxy.
-func getJSON(url string, v any) error {
+// devtoolsJSON asks DevTools' HTTP endpoint on the loopback, never through
+// a proxy, and decodes its answer into v.
+func devtoolsJSON(method, url string, v any) error {
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		return err
+	}
 	client := &http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: 5 * time.Second}
-	resp, err := client.Get(url)
+	resp, err := client.Do(req)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s %s: %s", method, url, resp.Status)
+	}
+	if v == nil {
+		return nil
+	}
 	return json.NewDecoder(resp.Body).Decode(v)
 }
 
@@ -328,14 +371,7 @@ func (b *browser) close() {
 	if b.ws != nil {
 		_ = b.ws.Close()
 	}
-	if b.cmd.Process != nil {
-		_ = syscall.Kill(-b.cmd.Process.Pid, syscall.SIGKILL)
-		_ = b.cmd.Wait()
-	}
-	for i := 0; i < 20; i++ {
-		if err := os.RemoveAll(b.profile); err == nil {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
+	if b.targetID != "" {
+		_ = devtoolsJSON(http.MethodGet, "http://"+shared.host+"/json/close/"+b.targetID, nil)
 	}
 }
