@@ -60,6 +60,7 @@ func applyDemo(t *testing.T, snap *inventory.Snapshot) {
 		ctx := context.Background()
 		for i := range snap.Pods {
 			_ = client.CoreV1().Pods(snap.Pods[i].Namespace).Delete(ctx, snap.Pods[i].Name, metav1.DeleteOptions{GracePeriodSeconds: new(int64)})
+			forgetPods(client, snap.Pods[i].Namespace)
 		}
 		for i := range snap.Policies {
 			_ = client.NetworkingV1().NetworkPolicies(snap.Policies[i].Namespace).Delete(ctx, snap.Policies[i].Name, metav1.DeleteOptions{})
