@@ -121,18 +121,13 @@ func (p *refPair) at(port int32, proto string) refVerdict {
 	return v
 }
 
-// refSideOf: traffic leaving subject (Egress) or reaching it (Ingress) is
-// allowed iff no policy isolates subject in that direction or some rule of
-// such a policy allows it.
-func refSideOf(snap *inventory.Snapshot, o refOptions, direction string, subject, other, dst refEnd, self bool, port int32, proto string) refSide {
-	plan := refPlanSide(snap, o, direction, subject, other, dst, self)
-	return plan.at(port, proto)
-}
-
-// refSidePlan is refSideOf without the port: the policies isolating the
-// subject, and the rules whose peers match the other end (or may: a pod
-// without an IP that an address peer holds only in part), in policy and
-// rule order. Only the rules' ports are left to check.
+// refSidePlan is one side of a pair without the port. Traffic leaving
+// subject (Egress) or reaching it (Ingress) is allowed iff no policy
+// isolates subject in that direction or some rule of such a policy allows
+// it: the plan holds the policies isolating the subject, and the rules whose
+// peers match the other end (or may: a pod without an IP that an address
+// peer holds only in part), in policy and rule order. Only the rules' ports
+// are left to check (at).
 type refSidePlan struct {
 	fixed      string // why, when no policy applies: external, self, hostNetwork
 	dst        refEnd

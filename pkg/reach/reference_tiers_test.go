@@ -5,7 +5,7 @@ package reach_test
 // (apis/v1beta1, apis/v1alpha1) one connection at a time. Like
 // reference_test.go it shares nothing with the engine: it walks the API
 // objects themselves, never the compiled model, and reuses only the NetworkPolicy
-// reference (refSideOf) for the middle tier.
+// reference (refPlanSide) for the middle tier.
 //
 // Per direction (egress on the source, ingress on the destination):
 //  1. Admin tier (ClusterNetworkPolicy tier Admin, AdminNetworkPolicy):
