@@ -47,7 +47,10 @@ type Model struct {
 	// verdictTiers remembers, per *podInfo of pods, the cluster-wide
 	// policies selecting it, grouped per direction (verdictTierGroups).
 	verdictTiers sync.Map
-	policies     []policy
+	// verdictNP remembers, per *podInfo of pods, the NetworkPolicies
+	// isolating it per direction (verdictIsolation).
+	verdictNP sync.Map
+	policies  []policy
 	// byNamespace lists the indexes of the policies of each namespace, the
 	// only ones that can select its pods.
 	byNamespace map[string][]int

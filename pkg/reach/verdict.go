@@ -68,7 +68,8 @@ type Direction struct {
 	Evaluated bool `json:"evaluated"`
 	Isolated  bool `json:"isolated"`
 	// IsolatedBy lists the policies selecting the pod with this direction in
-	// their effective policyTypes, sorted.
+	// their effective policyTypes, sorted. Verdicts about one pod share it:
+	// read it, do not modify it.
 	IsolatedBy []PolicyRef `json:"isolatedBy,omitempty"`
 	Allowed    bool        `json:"allowed"`
 	// Undefined says both outcomes are possible: policies of equal
@@ -222,17 +223,45 @@ func (m *Model) direction(d Dir, subject party, subjectName string, other, dst p
 	return out
 }
 
+// isolation is the NetworkPolicies isolating a pod in one direction: their
+// indexes, in m.byNamespace order, and their refs, sorted.
+type isolation struct {
+	policies []int
+	refs     []PolicyRef
+}
+
+// verdictIsolation is a pod's isolation in direction d, remembered per pod of
+// the model for Verdict, which asks again for every port and far end.
+func (m *Model) verdictIsolation(p *podInfo, d Dir) isolation {
+	if v, ok := m.verdictNP.Load(p); ok {
+		return v.(*[2]isolation)[d]
+	}
+	var both [2]isolation
+	for dir := range both {
+		iso := &both[dir]
+		for _, pi := range m.byNamespace[p.ns] {
+			if pol := &m.policies[pi]; pol.isolates[dir] && m.selects(pol, p) {
+				iso.policies = append(iso.policies, pi)
+				iso.refs = append(iso.refs, pol.ref)
+			}
+		}
+		slices.SortFunc(iso.refs, PolicyRef.compare)
+		iso.refs = slices.Clip(iso.refs) // an append by a reader copies
+	}
+	if _, known := m.podIndex[p.ref]; known {
+		m.verdictNP.Store(p, &both)
+	}
+	return both[d]
+}
+
 // npDirection is the NetworkPolicy tier's answer for one side.
 func (m *Model) npDirection(d Dir, out Direction, subject, other, dst party, port int32, proto Protocol) Direction {
 	out.Allowed = false
 	maybe := false
-	for _, pi := range m.byNamespace[subject.pod.ns] {
+	iso := m.verdictIsolation(subject.pod, d)
+	out.Isolated, out.IsolatedBy = len(iso.policies) > 0, iso.refs
+	for _, pi := range iso.policies {
 		pol := &m.policies[pi]
-		if !pol.isolates[d] || !m.selects(pol, subject.pod) {
-			continue
-		}
-		out.Isolated = true
-		out.IsolatedBy = append(out.IsolatedBy, pol.ref)
 		for ri := range pol.rules[d] {
 			r := &pol.rules[d][ri]
 			mk := m.ruleMatchParty(pol, r, other)
@@ -252,9 +281,6 @@ func (m *Model) npDirection(d Dir, out Direction, subject, other, dst party, por
 			peerText, _ := m.matchingPeers(pol, r, other)
 			out.AllowedBy = append(out.AllowedBy, RuleMatch{Policy: pol.ref, Rule: r.index, Peer: peerText, Port: portText})
 		}
-	}
-	if len(out.IsolatedBy) > 1 {
-		slices.SortFunc(out.IsolatedBy, PolicyRef.compare)
 	}
 	if len(out.AllowedBy) > 1 {
 		slices.SortStableFunc(out.AllowedBy, func(a, b RuleMatch) int {
