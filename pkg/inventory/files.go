@@ -1,6 +1,8 @@
 package inventory
 
 import (
+	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
@@ -15,6 +17,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unicode"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -212,11 +215,27 @@ type document struct {
 // readFiles reads, splits and decodes the files a few at a time on every
 // core, and adds their objects in the files' order, so that errors,
 // warnings and duplicates are those of reading them one by one. Only a
-// window of files is held at once: memory follows the objects kept, not the
-// size of the input.
+// window of files is held at once, and a large YAML stream is read in
+// segments (segmentsOf) unless a DecodeCache wants whole files: memory
+// follows the objects kept, not the size of the input.
 func (d *decoder) readFiles(files []string, stdin io.Reader) error {
+	var parts []filePart
+	for _, f := range files {
+		// With a DecodeCache (diff), files are read whole: the cache
+		// keeps whole files, by their bytes.
+		var segs []segment
+		if d.cache == nil {
+			segs = segmentsOf(f, segmentSize)
+		}
+		if len(segs) == 0 {
+			parts = append(parts, filePart{file: f})
+		}
+		for i := range segs {
+			parts = append(parts, filePart{file: f, seg: &segs[i]})
+		}
+	}
 	window := goruntime.GOMAXPROCS(0) + 1
-	results := make([]chan decodedFile, len(files))
+	results := make([]chan decodedFile, len(parts))
 	for i := range results {
 		results[i] = make(chan decodedFile, 1)
 	}
@@ -224,20 +243,41 @@ func (d *decoder) readFiles(files []string, stdin io.Reader) error {
 	done := make(chan struct{})
 	defer close(done)
 	go func() {
-		for i, f := range files {
+		for i, part := range parts {
 			select {
 			case slots <- struct{}{}:
 			case <-done:
 				return
 			}
-			go func() { results[i] <- d.decodeFile(f, stdin) }()
+			go func() {
+				if part.seg != nil {
+					results[i] <- decodeSegment(part.file, *part.seg)
+				} else {
+					results[i] <- d.decodeFile(part.file, stdin)
+				}
+			}()
 		}
 	}()
-	for i, f := range files {
+	nextIndex := 0 // of a file's next segment's first document
+	for i, part := range parts {
 		r := <-results[i]
 		<-slots
+		f := part.file
 		if r.err != nil {
 			return r.err
+		}
+		if part.seg != nil {
+			// A segment numbers its documents from 0: they follow the
+			// previous segment's.
+			if part.seg.offset == 0 {
+				nextIndex = 0
+			}
+			for k := range r.docs {
+				r.docs[k].index += nextIndex
+			}
+			if n := len(r.docs); n > 0 {
+				nextIndex = r.docs[n-1].index + 1
+			}
 		}
 		for k, doc := range r.docs {
 			if err := d.addDecoded(f, doc, r.objs[k]); err != nil {
@@ -249,6 +289,124 @@ func (d *decoder) readFiles(files []string, stdin io.Reader) error {
 		}
 	}
 	return nil
+}
+
+// filePart is a whole file, or a segment of one (seg).
+type filePart struct {
+	file string
+	seg  *segment
+}
+
+// segmentSize is the size above which a YAML stream is read in segments of
+// about this size. A variable for the tests. Measured on a 189 MB stream of
+// 100,000 ConfigMaps (nothing kept): peak resident 710 MB read whole, 489 MB
+// in 32 MB segments, 206 MB in 8 MB, 151 MB in 4 MB (114 MB for a tenth of
+// the stream); on a 350 MB stream of 100,000 pods, 2,000 namespaces and
+// 20,000 policies, 2.16 GB whole and 1.98 GB in 4 MB segments, as fast.
+var segmentSize int64 = 4 << 20
+
+// segment is the bytes [offset, offset+length) of a file; its first byte
+// is at line line.
+type segment struct {
+	offset, length int64
+	line           int
+}
+
+// segmentsOf cuts a file larger than size that is a plain YAML stream
+// (UTF-8 without a BOM or NUL bytes, not starting with "{" as a JSON stream
+// does) into segments of about size. A cut follows a line that is exactly
+// "---" between two lines that do not start with "---": there the splitter
+// ends the document before, and reads the next line in the state it starts
+// a stream in, so splitting the segments one by one gives the documents of
+// the whole, numbered from 0 in each. It returns nil to read the file
+// whole: stdin, a smaller file, or a file of another shape.
+func segmentsOf(file string, size int64) []segment {
+	if file == "-" {
+		return nil
+	}
+	st, err := os.Stat(file)
+	if err != nil || st.Size() <= size {
+		return nil // reading it whole reports any error
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 1<<20)
+	head, _ := r.Peek(4096)
+	if bytes.HasPrefix(head, []byte("\xef\xbb\xbf")) || bytes.IndexByte(head, 0) >= 0 ||
+		bytes.HasPrefix(bytes.TrimLeftFunc(head, unicode.IsSpace), []byte("{")) {
+		return nil
+	}
+	var segs []segment
+	start, startLine := int64(0), 1
+	off, line := int64(0), 1 // of the line being read
+	prevDashes := false      // the line before starts with "---"
+	cut := int64(-1)         // a cut after the line before, if this line allows it
+	for {
+		text, err := r.ReadSlice('\n')
+		for errors.Is(err, bufio.ErrBufferFull) { // a long line: read on
+			var more []byte
+			more, err = r.ReadSlice('\n')
+			text = append(append([]byte(nil), text...), more...)
+		}
+		if len(text) == 0 && err != nil {
+			break
+		}
+		body := bytes.TrimSuffix(text, []byte("\n"))
+		dashes := bytes.HasPrefix(body, []byte("---"))
+		if cut >= 0 && !dashes {
+			segs = append(segs, segment{offset: start, length: cut - start, line: startLine})
+			start, startLine = cut, line
+		}
+		cut = -1
+		if string(body) == "---" && len(body) < len(text) && !prevDashes && off > start && off-start >= size {
+			cut = off + int64(len(text))
+		}
+		prevDashes = dashes
+		off += int64(len(text))
+		if len(body) < len(text) {
+			line++
+		}
+		if err != nil {
+			break
+		}
+	}
+	if len(segs) == 0 {
+		return nil
+	}
+	return append(segs, segment{offset: start, length: off - start, line: startLine})
+}
+
+// decodeSegment reads, splits and decodes one segment of a file
+// (segmentsOf); its documents are numbered from 0, lines from the file's
+// start.
+func decodeSegment(file string, seg segment) decodedFile {
+	f, err := os.Open(file)
+	if err != nil {
+		return decodedFile{err: fmt.Errorf("reading %s: %w", file, err)}
+	}
+	defer f.Close()
+	data := make([]byte, seg.length)
+	if n, err := f.ReadAt(data, seg.offset); err != nil && (err != io.EOF || n < len(data)) {
+		return decodedFile{err: fmt.Errorf("reading %s: %w", file, err)}
+	}
+	text, err := normalizeText(data)
+	if err != nil {
+		return decodedFile{err: fmt.Errorf("%s: %w", file, err)}
+	}
+	docs, splitErr := splitYAML(text, 0, 0, nil)
+	for k := range docs {
+		docs[k].line += seg.line - 1
+		docs[k].dataLine += seg.line - 1
+	}
+	var se *splitError
+	if errors.As(splitErr, &se) {
+		se.line += seg.line - 1
+	}
+	objs := decodeAll(len(docs), func(i int) decoded { return decodeObject(docs[i]) })
+	return decodedFile{docs: docs, objs: objs, splitErr: splitErr}
 }
 
 // decodedFile is one file read, split and decoded: err when it could not be
