@@ -346,10 +346,13 @@ func segmentsOf(file string, size int64) []segment {
 	cut := int64(-1)         // a cut after the line before, if this line allows it
 	for {
 		text, err := r.ReadSlice('\n')
-		for errors.Is(err, bufio.ErrBufferFull) { // a long line: read on
-			var more []byte
-			more, err = r.ReadSlice('\n')
-			text = append(append([]byte(nil), text...), more...)
+		if errors.Is(err, bufio.ErrBufferFull) { // a long line: read on
+			text = append([]byte(nil), text...) // before the buffer is reused
+			for errors.Is(err, bufio.ErrBufferFull) {
+				var more []byte
+				more, err = r.ReadSlice('\n')
+				text = append(text, more...)
+			}
 		}
 		if len(text) == 0 && err != nil {
 			break

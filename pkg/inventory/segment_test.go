@@ -85,6 +85,15 @@ func TestSegmentsMatchWhole(t *testing.T) {
 		"# a comment\n", "\n", "---\n", "---\n", "--- # marker\n", "---#text\n", "...\n", "---\r\n", "  \n",
 		"{\"apiVersion\": \"v1\", \"kind\": \"Namespace\", \"metadata\": {\"name\": \"j\"}}\n",
 	}
+	// Lines longer than segmentsOf's 1 MiB read buffer, right after a
+	// "---" line: one that starts with "---" (no cut before it) and one
+	// that does not.
+	long := strings.Repeat("x", 3<<20)
+	checkSegmented(t, "long ---# line", ns("a")+"---\n---#"+long+"\n---\n"+ns("b"))
+	if n := checkSegmented(t, "long annotation", ns("a")+"---\n"+"apiVersion: v1\nkind: Namespace\nmetadata: {name: c, annotations: {a: "+long+"}}\n"); n != 2 {
+		t.Errorf("a stream with a long line after a cut: %d segments, want 2", n)
+	}
+
 	bad := []string{"--- junk\n", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: [\n", "kind: Pod\n"}
 	rng := rand.New(rand.NewPCG(7, 0))
 	streams, segmented := *flagSegmentStreams, 0
