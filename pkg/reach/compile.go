@@ -44,13 +44,10 @@ type Model struct {
 	// pods or policies name: only the one the API server gives every
 	// namespace. Built once so verdicts do not allocate it per call.
 	implicitNS map[string]labels.Set
-	// verdictTiers remembers, per *podInfo of pods, the cluster-wide
-	// policies selecting it, grouped per direction (verdictTierGroups).
-	verdictTiers sync.Map
-	// verdictNP remembers, per *podInfo of pods, the NetworkPolicies
-	// isolating it per direction (verdictIsolation).
-	verdictNP sync.Map
-	policies  []policy
+	// verdictPods remembers, per *podInfo of pods, what Verdict asks about
+	// the pod again and again (*verdictPod).
+	verdictPods sync.Map
+	policies    []policy
 	// byNamespace lists the indexes of the policies of each namespace, the
 	// only ones that can select its pods.
 	byNamespace map[string][]int

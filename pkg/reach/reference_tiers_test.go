@@ -314,13 +314,12 @@ type refTierSidePlan struct {
 }
 
 // refTierPlan is one tier's reading of one side without the port: the
-// policies selecting the subject, the orders they may be tried in, and,
-// per policy, its rules in the direction with whether their peers match
-// the other end.
+// policies selecting the subject and the orders they may be tried in
+// (refSelected), and, per policy, its rules in the direction with whether
+// their peers match the other end.
 type refTierPlan struct {
-	policies []refTierPolicy
-	orders   [][]int // indexes into policies
-	rules    [][]refTierRuleHit
+	refSelected
+	rules [][]refTierRuleHit
 }
 
 type refTierRuleHit struct {
@@ -378,7 +377,7 @@ func (c *refTierCtx) planSide(o refOptions, direction string, subject, other, ds
 
 func (c *refTierCtx) planTier(o refOptions, tier []refTierPolicy, direction string, subject, other refEnd) refTierPlan {
 	sel := c.selecting(tier, subject.pod)
-	plan := refTierPlan{policies: sel.policies, orders: sel.orders, rules: make([][]refTierRuleHit, len(sel.policies))}
+	plan := refTierPlan{refSelected: sel, rules: make([][]refTierRuleHit, len(sel.policies))}
 	for i := range sel.policies {
 		rules := sel.policies[i].ingress
 		if direction == "Egress" {

@@ -427,24 +427,6 @@ func (m *Model) tierSubjects(p *podInfo) []int {
 	return out
 }
 
-// verdictTierGroups is tierGroupsOf(tierSubjects(p), d), remembered per
-// pod of the model for Verdict, which asks again for every port and
-// direction.
-func (m *Model) verdictTierGroups(p *podInfo, d Dir) tierGroups {
-	if len(m.tiered) == 0 {
-		return tierGroups{}
-	}
-	if v, ok := m.verdictTiers.Load(p); ok {
-		return v.(*[2]tierGroups)[d]
-	}
-	subjects := m.tierSubjects(p)
-	g := &[2]tierGroups{m.tierGroupsOf(subjects, 0), m.tierGroupsOf(subjects, 1)}
-	if _, known := m.podIndex[p.ref]; known {
-		m.verdictTiers.Store(p, g)
-	}
-	return g[d]
-}
-
 // tierSubjectsByNamespace is tierSubjects for many pods: the namespace
 // half of each policy's subject is matched once per namespace.
 func (m *Model) tierSubjectsByNamespace() func(p *podInfo) []int {

@@ -212,8 +212,9 @@ func (m *Model) direction(d Dir, subject party, subjectName string, other, dst p
 		return out
 	}
 	out.Evaluated = true
-	out = m.npDirection(d, out, subject, other, dst, port, proto)
-	if g := m.verdictTierGroups(subject.pod, d); !g.empty() {
+	vp := m.verdictPodOf(subject.pod)
+	out = m.npDirection(d, vp.isolation[d], out, subject, other, dst, port, proto)
+	if g := vp.tiers[d]; !g.empty() {
 		out = m.tierDirection(d, g, other, dst, port, proto, out)
 	}
 	if out.Undefined && m.uncertainPod(other.pod) {
@@ -230,17 +231,24 @@ type isolation struct {
 	refs     []PolicyRef
 }
 
-// verdictIsolation is a pod's isolation in direction d, remembered per pod of
-// the model for Verdict, which asks again for every port and far end.
-func (m *Model) verdictIsolation(p *podInfo, d Dir) isolation {
-	if v, ok := m.verdictNP.Load(p); ok {
-		return v.(*[2]isolation)[d]
+// verdictPod is what Verdict remembers per pod of the model, since it asks
+// again for every port and far end: per direction, the NetworkPolicies
+// isolating the pod and its cluster-wide policies in tier groups
+// (tierGroupsOf(tierSubjects(p), d)).
+type verdictPod struct {
+	isolation [2]isolation
+	tiers     [2]tierGroups
+}
+
+func (m *Model) verdictPodOf(p *podInfo) *verdictPod {
+	if v, ok := m.verdictPods.Load(p); ok {
+		return v.(*verdictPod)
 	}
-	var both [2]isolation
-	for dir := range both {
-		iso := &both[dir]
+	vp := &verdictPod{}
+	for d := range vp.isolation {
+		iso := &vp.isolation[d]
 		for _, pi := range m.byNamespace[p.ns] {
-			if pol := &m.policies[pi]; pol.isolates[dir] && m.selects(pol, p) {
+			if pol := &m.policies[pi]; pol.isolates[d] && m.selects(pol, p) {
 				iso.policies = append(iso.policies, pi)
 				iso.refs = append(iso.refs, pol.ref)
 			}
@@ -248,17 +256,21 @@ func (m *Model) verdictIsolation(p *podInfo, d Dir) isolation {
 		slices.SortFunc(iso.refs, PolicyRef.compare)
 		iso.refs = slices.Clip(iso.refs) // an append by a reader copies
 	}
-	if _, known := m.podIndex[p.ref]; known {
-		m.verdictNP.Store(p, &both)
+	if len(m.tiered) > 0 {
+		subjects := m.tierSubjects(p)
+		vp.tiers = [2]tierGroups{m.tierGroupsOf(subjects, 0), m.tierGroupsOf(subjects, 1)}
 	}
-	return both[d]
+	if _, known := m.podIndex[p.ref]; known {
+		m.verdictPods.Store(p, vp)
+	}
+	return vp
 }
 
 // npDirection is the NetworkPolicy tier's answer for one side.
-func (m *Model) npDirection(d Dir, out Direction, subject, other, dst party, port int32, proto Protocol) Direction {
+// iso is the policies isolating subject in direction d.
+func (m *Model) npDirection(d Dir, iso isolation, out Direction, subject, other, dst party, port int32, proto Protocol) Direction {
 	out.Allowed = false
 	maybe := false
-	iso := m.verdictIsolation(subject.pod, d)
 	out.Isolated, out.IsolatedBy = len(iso.policies) > 0, iso.refs
 	for _, pi := range iso.policies {
 		pol := &m.policies[pi]
