@@ -155,6 +155,7 @@ func decodeScanned(data []byte, o jsonObject, firstLine int) decoded {
 		if err != nil {
 			return decoded{err: err}
 		}
+		n.dupKeys = false // keys from a map: each once
 		return decodeScanned(norm, n, 0)
 	}
 	if o.hasItems {

@@ -23,10 +23,10 @@ type jsonObject struct {
 	hasItems bool
 	items    []jsonObject
 	itemsErr string
-	// dupKeys: some object in the value repeats a key (or has too many
-	// keys to check cheaply). kubectl's unstructured decoding keeps the
-	// last; typed JSON decoding would merge, so such values are decoded
-	// through a map first.
+	// dupKeys: some object in the value repeats a key (or has a key with
+	// an escape). kubectl's unstructured decoding keeps the last; typed
+	// JSON decoding would merge, so such values are decoded through a map
+	// first.
 	dupKeys bool
 }
 
@@ -44,7 +44,14 @@ type jsonScanner struct {
 	unsafe   bool
 	dupKeys  bool
 	keys     [][]byte // reused for the duplicate-key check
+	// sets hold the keys of the objects being scanned that have more
+	// than maxListedKeys, by their mark in keys.
+	sets map[int]map[string]struct{}
 }
+
+// maxListedKeys is how many keys of one object are compared one by one;
+// the keys of a larger object are checked through a set.
+const maxListedKeys = 64
 
 type jsonSyntaxError struct {
 	off int
@@ -100,7 +107,12 @@ func (s *jsonScanner) object(i, depth int) (jsonObject, error) {
 		return o, &jsonSyntaxError{off: i, msg: "exceeded max depth"}
 	}
 	mark := len(s.keys)
-	defer func() { s.keys = s.keys[:mark] }()
+	defer func() {
+		s.keys = s.keys[:mark]
+		if s.sets != nil {
+			delete(s.sets, mark)
+		}
+	}()
 	i = s.space(i + 1)
 	if i < len(s.data) && s.data[i] == '}' {
 		o.end = i + 1
@@ -179,7 +191,8 @@ func (s *jsonScanner) object(i, depth int) (jsonObject, error) {
 
 // checkKey notes a key that repeats within one object, and what makes a
 // key read differently by YAML: its merge key, and keys longer than YAML's
-// simple-key limit.
+// simple-key limit. Keys are compared as written; a key with an escape is
+// counted as a repeat, as "a" and "\u0061" are one key once decoded.
 func (s *jsonScanner) checkKey(mark int, key []byte) {
 	if s.yamlSafe && (len(key) > 1000 || string(key) == "<<") {
 		s.unsafe = true
@@ -187,8 +200,27 @@ func (s *jsonScanner) checkKey(mark int, key []byte) {
 	if s.dupKeys {
 		return
 	}
-	if len(s.keys)-mark > 64 {
-		s.dupKeys = true // too many to compare; decode through a map
+	if bytes.IndexByte(key, '\\') >= 0 {
+		s.dupKeys = true
+		return
+	}
+	if n := len(s.keys) - mark; n >= maxListedKeys {
+		set := s.sets[mark]
+		if set == nil {
+			set = make(map[string]struct{}, 2*n)
+			for _, k := range s.keys[mark:] {
+				set[string(k)] = struct{}{}
+			}
+			if s.sets == nil {
+				s.sets = map[int]map[string]struct{}{}
+			}
+			s.sets[mark] = set
+		}
+		if _, seen := set[string(key)]; seen {
+			s.dupKeys = true
+			return
+		}
+		set[string(key)] = struct{}{}
 		return
 	}
 	for _, k := range s.keys[mark:] {
