@@ -32,6 +32,9 @@ type decoded struct {
 	// decides); items are its objects in order.
 	list  bool
 	items []decoded
+	// first is the index in its List of items[0] when items are a part of
+	// the List (parts.go).
+	first int
 }
 
 // decodeObject decodes one document. It is safe to call concurrently. Each
@@ -173,21 +176,8 @@ func decodeScanned(data []byte, o jsonObject, firstLine int) decoded {
 				off, lines[i] = it.start, line
 			}
 		}
-		// An item without apiVersion and kind (a typed list's, such as a
-		// PodList) takes them from the list, as kubectl's decoder does.
-		itemKind := strings.TrimSuffix(o.kind, "List")
 		items := decodeAll(len(o.items), func(i int) decoded {
-			it := o.items[i]
-			if it.items != nil {
-				return decoded{err: fmt.Errorf("a list inside a list: kubectl does not read it; move its items up")}
-			}
-			it.hasItems = false // items: null in an item is just a field
-			if it.kind == "" && it.apiVersion == "" {
-				it.kind, it.apiVersion = itemKind, o.apiVersion
-			}
-			r := decodeScanned(data, it, lines[i])
-			r.line = lines[i]
-			return r
+			return decodeItem(data, o.items[i], lines[i], o.kind, o.apiVersion)
 		})
 		return decoded{list: true, items: items}
 	}
@@ -206,6 +196,23 @@ func decodeScanned(data []byte, o jsonObject, firstLine int) decoded {
 		return decoded{err: fmt.Errorf("decoding %s %s: %w", tm.APIVersion, tm.Kind, err)}
 	}
 	return decoded{obj: obj}
+}
+
+// decodeItem decodes the item it of a list of kind listKind; line is where
+// the item starts in the file, or 0.
+func decodeItem(data []byte, it jsonObject, line int, listKind, listAPIVersion string) decoded {
+	if it.items != nil {
+		return decoded{err: fmt.Errorf("a list inside a list: kubectl does not read it; move its items up")}
+	}
+	it.hasItems = false // items: null in an item is just a field
+	// An item without apiVersion and kind (a typed list's, such as a
+	// PodList) takes them from the list, as kubectl's decoder does.
+	if it.kind == "" && it.apiVersion == "" {
+		it.kind, it.apiVersion = strings.TrimSuffix(listKind, "List"), listAPIVersion
+	}
+	r := decodeScanned(data, it, line)
+	r.line = line
+	return r
 }
 
 func jsonKind(c byte) string {

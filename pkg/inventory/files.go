@@ -1,7 +1,6 @@
 package inventory
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/json"
@@ -17,7 +16,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"unicode"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -82,21 +80,39 @@ var manifestExtensions = map[string]bool{".yaml": true, ".yml": true, ".json": t
 // and counted in a warning; a malformed document is an error naming the file
 // and the document's index and line.
 func FromFiles(opts FileOptions) (*Snapshot, error) {
-	snap := &Snapshot{Source: Source{Kind: SourceFiles, Namespace: opts.Namespace}, Origins: map[string]Origin{}}
 	files, err := expandPaths(opts.Paths, opts.Recursive)
 	if err != nil {
 		return nil, err
 	}
-	d := &decoder{snap: snap, namespace: opts.Namespace, skipped: map[string]int{}, lastWins: opts.LastWins, index: map[string]int{}, cache: opts.Cache}
+	whole := map[string]bool{}
+	for {
+		snap, d, err := fromFiles(opts, files, whole)
+		var reread *rereadError
+		if !errors.As(err, &reread) {
+			return snap, err
+		}
+		// Rare: a part late in a large file could not be read apart
+		// from it (a List item that does not decode, say). Read again,
+		// that file whole, for what reading it whole gives.
+		whole[reread.file] = true
+		if d.stdin != nil {
+			opts.Stdin = bytes.NewReader(d.stdin)
+		}
+	}
+}
+
+func fromFiles(opts FileOptions, files []string, whole map[string]bool) (*Snapshot, *decoder, error) {
+	snap := &Snapshot{Source: Source{Kind: SourceFiles, Namespace: opts.Namespace}, Origins: map[string]Origin{}}
+	d := &decoder{snap: snap, namespace: opts.Namespace, skipped: map[string]int{}, lastWins: opts.LastWins, index: map[string]int{}, cache: opts.Cache, whole: whole}
 	if opts.Kustomize != "" {
 		snap.Source.Files = append(snap.Source.Files, opts.Kustomize)
 		if err := d.kustomize(opts.Kustomize); err != nil {
-			return nil, err
+			return nil, d, err
 		}
 	}
 	snap.Source.Files = append(snap.Source.Files, files...)
 	if err := d.readFiles(files, opts.Stdin); err != nil {
-		return nil, err
+		return nil, d, err
 	}
 	if len(d.skipped) > 0 {
 		var kinds []string
@@ -109,7 +125,7 @@ func FromFiles(opts FileOptions) (*Snapshot, error) {
 		snap.Warnings = append(snap.Warnings, fmt.Sprintf("skipped %d object(s) of other kinds: %s", total, strings.Join(kinds, ", ")))
 	}
 	if d.objects == 0 && !opts.AllowEmpty {
-		return nil, fmt.Errorf("%s: %w", strings.Join(files, ", "), ErrEmpty)
+		return nil, d, fmt.Errorf("%s: %w", strings.Join(files, ", "), ErrEmpty)
 	}
 	if d.identical > 0 {
 		snap.Warnings = append(snap.Warnings, fmt.Sprintf("%d object(s) defined more than once, identically (%s first): each is read once", d.identical, d.firstIdentical))
@@ -122,7 +138,7 @@ func FromFiles(opts FileOptions) (*Snapshot, error) {
 	snap.synthesiseNamespaces()
 	snap.noteOutside()
 	snap.Sort()
-	return snap, nil
+	return snap, d, nil
 }
 
 // expandPaths turns -f arguments into files in a stable order; folders give
@@ -195,6 +211,10 @@ type decoder struct {
 	cache          *DecodeCache
 	// stdinMu keeps two "-" arguments from reading stdin at once.
 	stdinMu sync.Mutex
+	// stdin is what was read from standard input, for a second read.
+	stdin []byte
+	// whole are files to read whole, not in parts (rereadError).
+	whole map[string]bool
 }
 
 // document is one YAML document or JSON value of a file.
@@ -215,23 +235,26 @@ type document struct {
 // readFiles reads, splits and decodes the files a few at a time on every
 // core, and adds their objects in the files' order, so that errors,
 // warnings and duplicates are those of reading them one by one. Only a
-// window of files is held at once, and a large YAML stream is read in
-// segments (segmentsOf) unless a DecodeCache wants whole files: memory
-// follows the objects kept, not the size of the input.
+// window of files is held at once, and a large file is read in parts
+// (segmentsOf) unless a DecodeCache wants whole files: memory follows the
+// objects kept, not the size of the input. A part that must be read in
+// its whole file (decodedFile.whole) has the file read whole in its place
+// when it is the file's first part, and otherwise ends the read with a
+// *rereadError.
 func (d *decoder) readFiles(files []string, stdin io.Reader) error {
 	var parts []filePart
 	for _, f := range files {
 		// With a DecodeCache (diff), files are read whole: the cache
 		// keeps whole files, by their bytes.
 		var segs []segment
-		if d.cache == nil {
+		if d.cache == nil && !d.whole[f] {
 			segs = segmentsOf(f, segmentSize)
 		}
 		if len(segs) == 0 {
-			parts = append(parts, filePart{file: f})
+			parts = append(parts, filePart{file: f, first: true})
 		}
 		for i := range segs {
-			parts = append(parts, filePart{file: f, seg: &segs[i]})
+			parts = append(parts, filePart{file: f, seg: &segs[i], first: i == 0})
 		}
 	}
 	window := goruntime.GOMAXPROCS(0) + 1
@@ -258,18 +281,32 @@ func (d *decoder) readFiles(files []string, stdin io.Reader) error {
 			}()
 		}
 	}()
-	nextIndex := 0 // of a file's next segment's first document
+	nextIndex := 0    // of a file's next segment's first document
+	skipping := false // the parts of a file that was read whole
 	for i, part := range parts {
 		r := <-results[i]
 		<-slots
 		f := part.file
+		if part.first {
+			skipping = false
+		} else if skipping {
+			continue
+		}
 		if r.err != nil {
 			return r.err
 		}
-		if part.seg != nil {
+		if r.whole {
+			if !part.first {
+				return &rereadError{file: f}
+			}
+			r, skipping = d.decodeFile(f, stdin), true
+			if r.err != nil {
+				return r.err
+			}
+		} else if part.seg != nil && part.seg.list == nil {
 			// A segment numbers its documents from 0: they follow the
 			// previous segment's.
-			if part.seg.offset == 0 {
+			if part.first {
 				nextIndex = 0
 			}
 			for k := range r.docs {
@@ -281,6 +318,21 @@ func (d *decoder) readFiles(files []string, stdin io.Reader) error {
 		}
 		for k, doc := range r.docs {
 			if err := d.addDecoded(f, doc, r.objs[k]); err != nil {
+				if part.seg != nil && part.seg.list != nil {
+					// Read whole, a List that does not decode fails
+					// before any of its items is added: this error is
+					// the List's only if the rest of it decodes.
+					for j := i + 1; j < len(parts) && !parts[j].first; j++ {
+						rj := <-results[j]
+						<-slots
+						if rj.err != nil {
+							return rj.err
+						}
+						if rj.whole {
+							return &rereadError{file: f}
+						}
+					}
+				}
 				return fmt.Errorf("%s: document %d (line %d): %w", f, doc.index, doc.line, err)
 			}
 		}
@@ -291,125 +343,19 @@ func (d *decoder) readFiles(files []string, stdin io.Reader) error {
 	return nil
 }
 
-// filePart is a whole file, or a segment of one (seg).
+// rereadError ends a read in parts whose later part found that its file
+// must be read whole: objects of its earlier parts are in, so FromFiles
+// reads everything again with that file whole.
+type rereadError struct{ file string }
+
+func (e *rereadError) Error() string { return e.file + ": to be read whole" }
+
+// filePart is a whole file, or a segment of one (seg); first marks a
+// file's first part.
 type filePart struct {
-	file string
-	seg  *segment
-}
-
-// segmentSize is the size above which a YAML stream is read in segments of
-// about this size. A variable for the tests. Measured on a 189 MB stream of
-// 100,000 ConfigMaps (nothing kept): peak resident 710 MB read whole, 489 MB
-// in 32 MB segments, 206 MB in 8 MB, 151 MB in 4 MB (114 MB for a tenth of
-// the stream); on a 350 MB stream of 100,000 pods, 2,000 namespaces and
-// 20,000 policies, 2.16 GB whole and 1.98 GB in 4 MB segments, as fast.
-var segmentSize int64 = 4 << 20
-
-// segment is the bytes [offset, offset+length) of a file; its first byte
-// is at line line.
-type segment struct {
-	offset, length int64
-	line           int
-}
-
-// segmentsOf cuts a file larger than size that is a plain YAML stream
-// (UTF-8 without a BOM or NUL bytes, not starting with "{" as a JSON stream
-// does) into segments of about size. A cut follows a line that is exactly
-// "---" between two lines that do not start with "---": there the splitter
-// ends the document before, and reads the next line in the state it starts
-// a stream in, so splitting the segments one by one gives the documents of
-// the whole, numbered from 0 in each. It returns nil to read the file
-// whole: stdin, a smaller file, or a file of another shape.
-func segmentsOf(file string, size int64) []segment {
-	if file == "-" {
-		return nil
-	}
-	st, err := os.Stat(file)
-	if err != nil || st.Size() <= size {
-		return nil // reading it whole reports any error
-	}
-	f, err := os.Open(file)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	r := bufio.NewReaderSize(f, 1<<20)
-	head, _ := r.Peek(4096)
-	if bytes.HasPrefix(head, []byte("\xef\xbb\xbf")) || bytes.IndexByte(head, 0) >= 0 ||
-		bytes.HasPrefix(bytes.TrimLeftFunc(head, unicode.IsSpace), []byte("{")) {
-		return nil
-	}
-	var segs []segment
-	start, startLine := int64(0), 1
-	off, line := int64(0), 1 // of the line being read
-	prevDashes := false      // the line before starts with "---"
-	cut := int64(-1)         // a cut after the line before, if this line allows it
-	for {
-		text, err := r.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) { // a long line: read on
-			text = append([]byte(nil), text...) // before the buffer is reused
-			for errors.Is(err, bufio.ErrBufferFull) {
-				var more []byte
-				more, err = r.ReadSlice('\n')
-				text = append(text, more...)
-			}
-		}
-		if len(text) == 0 && err != nil {
-			break
-		}
-		body := bytes.TrimSuffix(text, []byte("\n"))
-		dashes := bytes.HasPrefix(body, []byte("---"))
-		if cut >= 0 && !dashes {
-			segs = append(segs, segment{offset: start, length: cut - start, line: startLine})
-			start, startLine = cut, line
-		}
-		cut = -1
-		if string(body) == "---" && len(body) < len(text) && !prevDashes && off > start && off-start >= size {
-			cut = off + int64(len(text))
-		}
-		prevDashes = dashes
-		off += int64(len(text))
-		if len(body) < len(text) {
-			line++
-		}
-		if err != nil {
-			break
-		}
-	}
-	if len(segs) == 0 {
-		return nil
-	}
-	return append(segs, segment{offset: start, length: off - start, line: startLine})
-}
-
-// decodeSegment reads, splits and decodes one segment of a file
-// (segmentsOf); its documents are numbered from 0, lines from the file's
-// start.
-func decodeSegment(file string, seg segment) decodedFile {
-	f, err := os.Open(file)
-	if err != nil {
-		return decodedFile{err: fmt.Errorf("reading %s: %w", file, err)}
-	}
-	defer f.Close()
-	data := make([]byte, seg.length)
-	if n, err := f.ReadAt(data, seg.offset); err != nil && (err != io.EOF || n < len(data)) {
-		return decodedFile{err: fmt.Errorf("reading %s: %w", file, err)}
-	}
-	text, err := normalizeText(data)
-	if err != nil {
-		return decodedFile{err: fmt.Errorf("%s: %w", file, err)}
-	}
-	docs, splitErr := splitYAML(text, 0, 0, nil)
-	for k := range docs {
-		docs[k].line += seg.line - 1
-		docs[k].dataLine += seg.line - 1
-	}
-	var se *splitError
-	if errors.As(splitErr, &se) {
-		se.line += seg.line - 1
-	}
-	objs := decodeAll(len(docs), func(i int) decoded { return decodeObject(docs[i]) })
-	return decodedFile{docs: docs, objs: objs, splitErr: splitErr}
+	file  string
+	seg   *segment
+	first bool
 }
 
 // decodedFile is one file read, split and decoded: err when it could not be
@@ -419,6 +365,8 @@ type decodedFile struct {
 	objs     []decoded
 	splitErr error
 	err      error
+	// whole: a part that cannot be read apart from its file.
+	whole bool
 }
 
 // decodeFile reads, splits and decodes one file ("-": stdin); it is safe to
@@ -432,6 +380,7 @@ func (d *decoder) decodeFile(file string, stdin io.Reader) decodedFile {
 		}
 		d.stdinMu.Lock()
 		data, err = io.ReadAll(stdin)
+		d.stdin = append(d.stdin, data...)
 		d.stdinMu.Unlock()
 	} else {
 		data, err = os.ReadFile(file)
@@ -477,7 +426,7 @@ func (d *decoder) addDecoded(file string, doc document, r decoded) error {
 				}
 			}
 			if err := d.addDecoded(file, itemDoc, item); err != nil {
-				return fmt.Errorf("items[%d] (line %d): %w", i, itemDoc.line, err)
+				return fmt.Errorf("items[%d] (line %d): %w", r.first+i, itemDoc.line, err)
 			}
 		}
 		return nil

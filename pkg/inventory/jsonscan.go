@@ -404,3 +404,16 @@ func scanJSON(data []byte, i int, yamlSafe bool) (o jsonObject, safe bool, err e
 	o.dupKeys = s.dupKeys
 	return o, yamlSafe && !s.unsafe && !s.dupKeys, err
 }
+
+// listItemDepth is the nesting level of a List's items (list, items
+// array, item), at which scanJSON checks them.
+const listItemDepth = 3
+
+// scanItem scans the JSON value at data[i:] as scanJSON scans it as an
+// item of a List: the nesting limit counts the list around it.
+func scanItem(data []byte, i int) (jsonObject, error) {
+	s := jsonScanner{data: data, keys: make([][]byte, 0, 32)}
+	o, err := s.object(i, listItemDepth)
+	o.dupKeys = s.dupKeys
+	return o, err
+}

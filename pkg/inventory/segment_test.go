@@ -84,6 +84,10 @@ func TestSegmentsMatchWhole(t *testing.T) {
 		"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: a}\nspec: {podSelector: {}}\n",
 		"# a comment\n", "\n", "---\n", "---\n", "--- # marker\n", "---#text\n", "...\n", "---\r\n", "  \n",
 		"{\"apiVersion\": \"v1\", \"kind\": \"Namespace\", \"metadata\": {\"name\": \"j\"}}\n",
+		// A byte order mark counts only at the start of the file; invalid
+		// UTF-8 is replaced wherever it is.
+		"\ufeffapiVersion: v1\nkind: Namespace\nmetadata:\n  name: bom\n",
+		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: \"x\xff\", namespace: a}\n",
 	}
 	// Lines longer than segmentsOf's 1 MiB read buffer, right after a
 	// "---" line: one that starts with "---" (no cut before it) and one
