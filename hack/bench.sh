@@ -8,7 +8,9 @@
 #  2. The built binary end to end (test/bench/cmd/benchrun): the audit from
 #     YAML and JSON manifests at 1k/10k/50k/100k pods; the audit and the
 #     matrix of 10k bare pods (each its own workload); the engine as pods
-#     double under fixed workloads; np-guard's netpol-analyzer `list` next to
+#     double under fixed workloads; one file per input shape (YAML documents,
+#     a YAML List, a JSON stream, a JSON List) of the 100k-pod cluster and of
+#     ConfigMaps alone, with peak memory; np-guard's netpol-analyzer `list` next to
 #     ours on the same 5k-pod manifests, with their verdicts compared; a live
 #     envtest API server holding 10k pods, then one holding 100k pods (the
 #     objects written straight into its etcd: see BENCH_LIVE_LOAD), audited next to
@@ -29,7 +31,9 @@
 # default: objects are written straight into envtest's etcd, about a minute
 # per 50,000 objects; api: created through the API server, which takes about
 # 20 minutes for 100,000 pods), BENCH_NP_PODS
-# (default 5000; 0 skips netpol-analyzer), BENCH_RUNS (default 3),
+# (default 5000; 0 skips netpol-analyzer), BENCH_SHAPE_PODS (default
+# 100000; 0 skips the pods in one file per shape), BENCH_SHAPE_CONFIGMAPS
+# (default 10000,100000; empty skips), BENCH_RUNS (default 3),
 # BENCH_GO=0 skips the Go benchmarks.
 set -euo pipefail
 
@@ -43,6 +47,8 @@ live_pods=${BENCH_LIVE_PODS:-10000,100000}
 live_load=${BENCH_LIVE_LOAD:-etcd}
 np_pods=${BENCH_NP_PODS:-5000}
 runs=${BENCH_RUNS:-3}
+shape_pods=${BENCH_SHAPE_PODS:-100000}
+shape_cms=${BENCH_SHAPE_CONFIGMAPS-10000,100000}
 results="$out/bench-results.txt"
 
 echo "bench: results in $results" >&2
@@ -61,7 +67,7 @@ echo "bench: building bin/kubectl-netaudit and the harness" >&2
 make -s build
 go build -o "$out/benchrun" ./test/bench/cmd/benchrun
 
-args=(-bin "$root/bin/kubectl-netaudit" -sizes "$sizes" -bare-pods "$bare_pods" -runs "$runs" -live-pods "$live_pods" -live-load "$live_load" -np-pods "$np_pods" -workdir "$out/work")
+args=(-bin "$root/bin/kubectl-netaudit" -sizes "$sizes" -bare-pods "$bare_pods" -runs "$runs" -live-pods "$live_pods" -live-load "$live_load" -np-pods "$np_pods" -shape-pods "$shape_pods" -shape-configmaps "$shape_cms" -workdir "$out/work")
 if [[ "$np_pods" != 0 ]]; then
   args+=(-netpolicy "$(hack/netpol-analyzer.sh)")
 fi

@@ -86,7 +86,7 @@ func TestScanJSONDuplicateKeys(t *testing.T) {
 				b.WriteString(",")
 			}
 			v := "1"
-			if depth < 2 && rng.IntN(20) == 0 {
+			if depth < 2 && rng.IntN(60) == 0 {
 				v = object(depth + 1)
 			}
 			b.WriteString(k + ":" + v)

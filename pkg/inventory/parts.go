@@ -160,11 +160,11 @@ func yamlSegments(r *bufio.Reader, size int64) []segment {
 // whole.
 func jsonSegments(r io.Reader, size int64) []segment {
 	var (
-		off   int64 // of the byte being read
-		line  = 1
-		depth int
-		inStr bool
-		esc   bool
+		off      int64 // of the byte being read
+		lineBase = 1   // the line of the chunk's first byte
+		depth    int
+		inStr    bool
+		esc      bool
 		// keys of the outermost object
 		expectKey, isKey, afterItemsKey bool
 		key                             []byte
@@ -189,7 +189,20 @@ func jsonSegments(r io.Reader, size int64) []segment {
 		n, err := io.ReadFull(r, buf)
 		chunk := buf[:n]
 		from := 0 // of chunk, what the envelope keeps
+		line := func(i int) int { return lineBase + bytes.Count(chunk[:i], []byte("\n")) }
 		for i := 0; i < n; {
+			if depth > 2 && !inStr {
+				// Inside an item (or deeper in an object of the stream):
+				// only strings and brackets matter.
+				j := i
+				for j < n && !jsonDeep[chunk[j]] {
+					j++
+				}
+				off += int64(j - i)
+				if i = j; i == n {
+					break
+				}
+			}
 			c := chunk[i]
 			if inStr {
 				if esc {
@@ -232,9 +245,7 @@ func jsonSegments(r io.Reader, size int64) []segment {
 				continue
 			}
 			switch c {
-			case ' ', '\t', '\r':
-			case '\n':
-				line++
+			case ' ', '\t', '\r', '\n':
 			case '"':
 				switch {
 				case depth == 0, depth == 2 && inItems:
@@ -253,13 +264,13 @@ func jsonSegments(r io.Reader, size int64) []segment {
 					}
 					values++
 					if values == 1 {
-						docLine = line
+						docLine = line(i)
 					} else {
 						prefixDone = true // a stream, not a List
 					}
 					if values > 1 && off-segStart >= size {
 						valueSegs = append(valueSegs, segment{offset: segStart, length: off - segStart, line: segLine, json: true})
-						segStart, segLine = off, line
+						segStart, segLine = off, line(i)
 					}
 					expectKey = true
 				case depth == 1 && afterItemsKey:
@@ -276,10 +287,10 @@ func jsonSegments(r io.Reader, size int64) []segment {
 					case partStart < 0:
 						prefix = append(prefix, chunk[from:i]...)
 						prefixDone = true
-						partStart, partLine = off, line
+						partStart, partLine = off, line(i)
 					case off-partStart >= size:
 						itemSegs = append(itemSegs, segment{offset: partStart, length: off - partStart, line: partLine, first: partFirst})
-						partStart, partLine, partFirst = off, line, items-1
+						partStart, partLine, partFirst = off, line(i), items-1
 					}
 				}
 				depth++
@@ -324,6 +335,7 @@ func jsonSegments(r io.Reader, size int64) []segment {
 			suffix = append(suffix, chunk[from:]...)
 			from = 0
 		}
+		lineBase += bytes.Count(chunk, []byte("\n"))
 		if len(prefix) > maxEnvelope || len(suffix) > maxEnvelope {
 			// Not a List with a small envelope: no items are cut.
 			noList, prefixDone, suffixStart, prefix, suffix = true, true, false, nil, nil
@@ -353,6 +365,9 @@ func jsonSegments(r io.Reader, size int64) []segment {
 	}
 	return itemSegs
 }
+
+// jsonDeep are the bytes jsonSegments looks at inside an item.
+var jsonDeep = [256]bool{'"': true, '{': true, '}': true, '[': true, ']': true}
 
 // appendKey keeps the start of a key: enough to tell "items" from others.
 func appendKey(key, more []byte) []byte {
@@ -406,8 +421,10 @@ func yamlListSegments(r *bufio.Reader, size int64) []segment {
 		}
 		trimmed := bytes.TrimLeft(body, " ")
 		indent := len(body) - len(trimmed)
-		if t := bytes.TrimSpace(body); docLine == 0 && len(t) > 0 && t[0] != '#' {
-			docLine = line
+		if docLine == 0 {
+			if t := bytes.TrimSpace(body); len(t) > 0 && t[0] != '#' {
+				docLine = line
+			}
 		}
 		if state == 1 {
 			switch {

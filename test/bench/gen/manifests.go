@@ -2,6 +2,7 @@ package gen
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -81,6 +82,100 @@ func writeObjects(path string, objs []runtime.Object, format Format) error {
 			f.Close()
 			return err
 		}
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// Shape is how WriteFile lays out objects in one file: the input shapes
+// users feed -f.
+type Shape string
+
+const (
+	// YAMLDocs is multi-document YAML.
+	YAMLDocs Shape = "yaml-docs"
+	// YAMLList is a kind: List as `kubectl get -o yaml` writes it.
+	YAMLList Shape = "yaml-list"
+	// JSONStream is one JSON object per line.
+	JSONStream Shape = "json-stream"
+	// JSONList is a kind: List as `kubectl get -o json` writes it.
+	JSONList Shape = "json-list"
+)
+
+// Shapes are the shapes WriteFile writes.
+var Shapes = []Shape{YAMLDocs, YAMLList, JSONStream, JSONList}
+
+// WriteFile writes objs to one file in the given shape, an object at a
+// time (marshalling a List of 100,000 pods at once takes tens of GiB).
+func WriteFile(path string, objs []runtime.Object, shape Shape) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	switch shape {
+	case YAMLList:
+		_, _ = w.WriteString("apiVersion: v1\nitems:\n")
+	case JSONList:
+		_, _ = w.WriteString("{\n    \"apiVersion\": \"v1\",\n    \"items\": [\n")
+	case YAMLDocs, JSONStream:
+	default:
+		f.Close()
+		return fmt.Errorf("unknown shape %q", shape)
+	}
+	var buf bytes.Buffer
+	for i, obj := range objs {
+		var data []byte
+		switch shape {
+		case YAMLDocs, YAMLList:
+			data, err = yaml.Marshal(obj)
+		default:
+			data, err = json.Marshal(obj)
+		}
+		if err != nil {
+			f.Close()
+			return err
+		}
+		switch shape {
+		case YAMLDocs:
+			if i > 0 {
+				_, _ = w.WriteString("---\n")
+			}
+			_, _ = w.Write(data)
+		case YAMLList:
+			// "- " before the first line, two spaces before the others.
+			for k, line := range bytes.Split(bytes.TrimSuffix(data, []byte("\n")), []byte("\n")) {
+				switch {
+				case k == 0:
+					_, _ = w.WriteString("- ")
+				case len(line) > 0:
+					_, _ = w.WriteString("  ")
+				}
+				_, _ = w.Write(line)
+				_ = w.WriteByte('\n')
+			}
+		case JSONStream:
+			_, _ = w.Write(data)
+			_ = w.WriteByte('\n')
+		case JSONList:
+			buf.Reset()
+			_ = json.Indent(&buf, data, "        ", "    ")
+			_, _ = w.WriteString("        ")
+			_, _ = w.Write(buf.Bytes())
+			if i < len(objs)-1 {
+				_ = w.WriteByte(',')
+			}
+			_ = w.WriteByte('\n')
+		}
+	}
+	switch shape {
+	case YAMLList:
+		_, _ = w.WriteString("kind: List\nmetadata:\n  resourceVersion: \"\"\n")
+	case JSONList:
+		_, _ = w.WriteString("    ],\n    \"kind\": \"List\",\n    \"metadata\": {\n        \"resourceVersion\": \"\"\n    }\n}\n")
 	}
 	if err := w.Flush(); err != nil {
 		f.Close()

@@ -51,6 +51,8 @@ type options struct {
 	workDir, results        string
 	skipScaling, skipDiff   bool
 	liveHold                bool
+	shapePods, shapeRuns    int
+	shapeConfigMaps         []int
 }
 
 func main() {
@@ -59,7 +61,7 @@ func main() {
 		return
 	}
 	var o options
-	var sizes, livePods string
+	var sizes, livePods, shapeCMs string
 	flag.StringVar(&o.bin, "bin", "bin/kubectl-netaudit", "the kubectl-netaudit binary to time")
 	flag.StringVar(&o.kubectl, "kubectl", "kubectl", "kubectl, for the live fetch baseline")
 	flag.StringVar(&o.netpolicy, "netpolicy", "", "netpol-analyzer's netpolicy binary (empty: skip the peer comparison)")
@@ -74,6 +76,9 @@ func main() {
 	flag.StringVar(&o.results, "results", "", "also write the tables to this file")
 	flag.BoolVar(&o.skipScaling, "skip-scaling", false, "skip the in-process engine scaling table")
 	flag.BoolVar(&o.skipDiff, "skip-diff", false, "skip the diff timings")
+	flag.IntVar(&o.shapePods, "shape-pods", 100000, "pods of the cluster written as one file in each input shape (0: skip)")
+	flag.StringVar(&shapeCMs, "shape-configmaps", "10000,100000", "ConfigMap counts written as one file in each input shape (empty: skip)")
+	flag.IntVar(&o.shapeRuns, "shape-runs", 1, "runs per input shape file")
 	flag.BoolVar(&o.liveHold, "live-hold", false, "after loading the live cluster, print its kubeconfig and keep the server up until interrupted (to profile by hand), instead of timing")
 	flag.Parse()
 	for _, s := range strings.Split(sizes, ",") {
@@ -85,6 +90,16 @@ func main() {
 			fatalf("-sizes: %q is not a pod count", s)
 		}
 		o.sizes = append(o.sizes, n)
+	}
+	for _, s := range strings.Split(shapeCMs, ",") {
+		if strings.TrimSpace(s) == "" {
+			continue
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n <= 0 {
+			fatalf("-shape-configmaps: %q is not a count", s)
+		}
+		o.shapeConfigMaps = append(o.shapeConfigMaps, n)
 	}
 	for _, s := range strings.Split(livePods, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -129,6 +144,9 @@ func main() {
 	}
 	if o.barePods > 0 {
 		steps = append(steps, r.bare)
+	}
+	if o.shapePods > 0 || len(o.shapeConfigMaps) > 0 {
+		steps = append(steps, r.shapes)
 	}
 	if !o.skipScaling {
 		steps = append(steps, r.scaling)
