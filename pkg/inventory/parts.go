@@ -191,9 +191,9 @@ func jsonSegments(r io.Reader, size int64) []segment {
 		from := 0 // of chunk, what the envelope keeps
 		line := func(i int) int { return lineBase + bytes.Count(chunk[:i], []byte("\n")) }
 		for i := 0; i < n; {
-			if depth > 2 && !inStr {
-				// Inside an item (or deeper in an object of the stream):
-				// only strings and brackets matter.
+			if !inStr && (depth > 2 || depth > 0 && values > 1) {
+				// Inside a List's item, or inside an object of a stream
+				// of several: only strings and brackets matter.
 				j := i
 				for j < n && !jsonDeep[chunk[j]] {
 					j++
