@@ -18,7 +18,7 @@
 #     where each audit's time went (--timings: decode or fetch, build,
 #     verdicts, checks, print).
 #
-# Expect about 30 minutes on 2 cores once kube-apiserver, etcd and
+# Expect about 35 minutes on 2 cores once kube-apiserver, etcd and
 # netpol-analyzer are cached (hack/envtest-assets.sh, hack/netpol-analyzer.sh;
 # the first run builds them), an estimate from its parts; much of it
 # generates and writes the 100k-pod manifests.
