@@ -43,11 +43,13 @@ tests:
 unit:
 	go test -count=1 ./pkg/... ./cmd/...
 
-## fuzz: fuzz the manifest splitter against kubectl's decoder for FUZZTIME (default 30s); make test
-## runs the fuzz targets on their seed corpora only, so that CI does not fail on a new random input
+## fuzz: fuzz the manifest splitter against kubectl's decoder, then reading a file in parts against
+## reading it whole, for FUZZTIME each (default 30s); make test runs the fuzz targets on their seed
+## corpora only, so that CI does not fail on a new random input
 FUZZTIME ?= 30s
 fuzz:
 	go test -run '^$$' -fuzz '^FuzzSplitMatchesKubectl$$' -fuzztime $(FUZZTIME) ./pkg/inventory
+	go test -run '^$$' -fuzz '^FuzzPartsMatchWhole$$' -fuzztime $(FUZZTIME) ./pkg/inventory
 
 ## e2e: the e2e tests alone: the built plugin through kubectl against envtest (builds kube-apiserver and etcd once, ~15 min)
 e2e:

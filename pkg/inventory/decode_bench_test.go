@@ -8,7 +8,6 @@ import (
 	"sync"
 	"testing"
 
-	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/inventory"
@@ -23,16 +22,7 @@ var benchShapes = []string{"yaml-docs", "yaml-list", "json-docs", "json-stream",
 
 var benchInputs = sync.OnceValues(func() (map[string][]byte, error) {
 	snap := gen.Generate(gen.Config{Pods: 3000, Seed: 7})
-	var objs []runtime.Object
-	for i := range snap.Namespaces {
-		objs = append(objs, &snap.Namespaces[i])
-	}
-	for i := range snap.Policies {
-		objs = append(objs, &snap.Policies[i])
-	}
-	for i := range snap.Pods {
-		objs = append(objs, &snap.Pods[i])
-	}
+	objs := gen.Objects(snap)
 	out := map[string][]byte{}
 	var yamlDocs, jsonDocs, jsonStream bytes.Buffer
 	for i, o := range objs {

@@ -591,15 +591,7 @@ func decodeItems(data []byte, seg segment) decodedFile {
 		// is blank, a comment or further right (yamlListSegments).
 		start, line := -1, seg.line
 		for p := 0; p < len(data); line++ {
-			end := bytes.IndexByte(data[p:], '\n')
-			next := len(data)
-			if end < 0 {
-				end = len(data)
-			} else {
-				end += p
-				next = end + 1
-			}
-			text := data[p:end]
+			text, next := nextLine(data, p)
 			trimmed := bytes.TrimLeft(text, " ")
 			if len(trimmed) > 0 && trimmed[0] != '#' && len(text)-len(trimmed) == list.dash && bytes.HasPrefix(trimmed, []byte("- ")) {
 				if start >= 0 {

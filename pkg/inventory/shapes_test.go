@@ -5,8 +5,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"k8s.io/apimachinery/pkg/runtime"
-
 	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/inventory"
 	"github.com/kubectl-netaudit/kubectl-netaudit/test/bench/gen"
 )
@@ -18,16 +16,7 @@ import (
 // gives the same objects.
 func TestShapesReadInParts(t *testing.T) {
 	snap := gen.Generate(gen.Config{Pods: 400, Seed: 3})
-	var objs []runtime.Object
-	for i := range snap.Namespaces {
-		objs = append(objs, &snap.Namespaces[i])
-	}
-	for i := range snap.Policies {
-		objs = append(objs, &snap.Policies[i])
-	}
-	for i := range snap.Pods {
-		objs = append(objs, &snap.Pods[i])
-	}
+	objs := gen.Objects(snap)
 	read := func(path string, size int64) (*inventory.Snapshot, string) {
 		defer inventory.SetSegmentSize(size)()
 		s, err := inventory.FromFiles(inventory.FileOptions{Paths: []string{path}})

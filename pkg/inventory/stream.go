@@ -136,15 +136,7 @@ func splitYAML(data []byte, p, first int, fallback *splitError) ([]document, err
 	chunk, chunkLine := p, line
 	firstLine, held := true, false
 	for p < len(data) {
-		end := bytes.IndexByte(data[p:], '\n')
-		next := len(data)
-		if end < 0 {
-			end = len(data)
-		} else {
-			end += p
-			next = end + 1
-		}
-		text := data[p:end]
+		text, next := nextLine(data, p)
 		if bytes.HasPrefix(text, []byte("---")) {
 			rest := strings.TrimSpace(string(text[3:]))
 			if rest != "" && rest[0] != '#' {
@@ -192,6 +184,15 @@ func splitYAML(data []byte, p, first int, fallback *splitError) ([]document, err
 		docs[0].fallback = fallback
 	}
 	return docs, nil
+}
+
+// nextLine is the line of data that starts at p, without its newline, and
+// where the next line starts.
+func nextLine(data []byte, p int) (text []byte, next int) {
+	if i := bytes.IndexByte(data[p:], '\n'); i >= 0 {
+		return data[p : p+i], p + i + 1
+	}
+	return data[p:], len(data)
 }
 
 // yamlDocument is the document data[start:end], which starts at line

@@ -90,6 +90,22 @@ func writeObjects(path string, objs []runtime.Object, format Format) error {
 	return f.Close()
 }
 
+// Objects are a snapshot's namespaces, policies and pods, in that order, as
+// manifests hold them.
+func Objects(snap *inventory.Snapshot) []runtime.Object {
+	var out []runtime.Object
+	for i := range snap.Namespaces {
+		out = append(out, &snap.Namespaces[i])
+	}
+	for i := range snap.Policies {
+		out = append(out, &snap.Policies[i])
+	}
+	for i := range snap.Pods {
+		out = append(out, &snap.Pods[i])
+	}
+	return out
+}
+
 // Shape is how WriteFile lays out objects in one file: the input shapes
 // users feed -f.
 type Shape string

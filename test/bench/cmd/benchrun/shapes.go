@@ -12,7 +12,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
-	"github.com/kubectl-netaudit/kubectl-netaudit/pkg/inventory"
 	"github.com/kubectl-netaudit/kubectl-netaudit/test/bench/gen"
 )
 
@@ -29,7 +28,7 @@ func (r *runner) shapes() error {
 	}
 	var inputs []input
 	if n := r.o.shapePods; n > 0 {
-		inputs = append(inputs, input{fmt.Sprintf("%d pods", n), func() []runtime.Object { return clusterObjects(gen.Generate(gen.Config{Pods: n, Seed: 1})) }, n})
+		inputs = append(inputs, input{fmt.Sprintf("%d pods", n), func() []runtime.Object { return gen.Objects(gen.Generate(gen.Config{Pods: n, Seed: 1})) }, n})
 	}
 	for _, n := range r.o.shapeConfigMaps {
 		inputs = append(inputs, input{fmt.Sprintf("%d ConfigMaps", n), func() []runtime.Object { return configMaps(n) }, 0})
@@ -66,21 +65,6 @@ func (r *runner) shapes() error {
 		fmt.Sprintf("best of %d run(s) (least CPU); a file over 4 MB is read in parts (pkg/inventory/parts.go); load average %s at the end", r.o.shapeRuns, loadAverage()),
 		"INPUT\tSHAPE\tFILE-MB\tCPU-S\tWALL-S\tMAX-RSS-MIB\tTARGET", rows)
 	return nil
-}
-
-// clusterObjects are a generated cluster's objects, as manifests hold them.
-func clusterObjects(snap *inventory.Snapshot) []runtime.Object {
-	var out []runtime.Object
-	for i := range snap.Namespaces {
-		out = append(out, &snap.Namespaces[i])
-	}
-	for i := range snap.Policies {
-		out = append(out, &snap.Policies[i])
-	}
-	for i := range snap.Pods {
-		out = append(out, &snap.Pods[i])
-	}
-	return out
 }
 
 // configMaps are n ConfigMaps of about 1.9 KB, in 100 namespaces.
