@@ -666,7 +666,7 @@ func yamlItemJSON(item []byte, dash int) ([]byte, bool) {
 			return nil, false
 		}
 	}
-	j, err := yaml.YAMLToJSON(item)
+	j, err := yaml.YAMLToJSON(kubectlLines(item))
 	if err != nil || len(j) < 2 || j[0] != '[' || j[len(j)-1] != ']' {
 		return nil, false
 	}

@@ -169,6 +169,15 @@ func splitYAML(data []byte, p, first int, fallback *splitError) ([]document, err
 				if !firstLine {
 					index++
 				}
+				if !yamlPrintable(text) {
+					// YAML reads the marker's comment with the document
+					// that follows, and rejects it: the line stays in, for
+					// the error kubectl gives.
+					firstLine = false
+					p = next
+					line++
+					continue
+				}
 				held = true
 			}
 			chunk, chunkLine = next, line+1
@@ -186,6 +195,44 @@ func splitYAML(data []byte, p, first int, fallback *splitError) ([]document, err
 	return docs, nil
 }
 
+// kubectlLines is a YAML document's text as kubectl's YAMLReader hands it
+// to the YAML parser: each line read with bufio's ReadLine, which drops the
+// newline and one carriage return before it, then ended with a newline.
+// Only "\r\r\n" (one break for kubectl, two for YAML read raw) and a last
+// line without a newline (which a block scalar keeps or not) read
+// differently; text without a carriage return that ends with a newline is
+// returned as is.
+func kubectlLines(text []byte) []byte {
+	if len(text) == 0 || text[len(text)-1] == '\n' && bytes.IndexByte(text, '\r') < 0 {
+		return text
+	}
+	out := make([]byte, 0, len(text)+1)
+	for len(text) > 0 {
+		line, next := nextLine(text, 0)
+		if next <= len(line) { // the last line, without a newline
+			return append(append(out, line...), '\n')
+		}
+		out = append(append(out, bytes.TrimSuffix(line, []byte("\r"))...), '\n')
+		text = text[next:]
+	}
+	return out
+}
+
+// yamlPrintable reports whether YAML's reader (go-yaml v2) accepts every
+// character of text: tab, newline, carriage return, and the printable
+// ranges of YAML 1.1.
+func yamlPrintable(text []byte) bool {
+	for _, r := range string(text) {
+		switch {
+		case r == 0x09, r == 0x0A, r == 0x0D, r >= 0x20 && r <= 0x7E, r == 0x85,
+			r >= 0xA0 && r <= 0xD7FF, r >= 0xE000 && r <= 0xFFFD, r >= 0x10000 && r <= 0x10FFFF:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // nextLine is the line of data that starts at p, without its newline, and
 // where the next line starts.
 func nextLine(data []byte, p int) (text []byte, next int) {
@@ -199,7 +246,7 @@ func nextLine(data []byte, p int) (text []byte, next int) {
 // startLine; its line is that of its first line that is not blank or a
 // comment, so that findings point at the object.
 func yamlDocument(data []byte, start, end, startLine, index int) document {
-	doc := document{index: index, line: startLine, dataLine: startLine, data: data[start:end]}
+	doc := document{index: index, line: startLine, dataLine: startLine, data: kubectlLines(data[start:end])}
 	rest := doc.data
 	for l := startLine; len(rest) > 0; l++ {
 		text := rest
