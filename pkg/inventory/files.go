@@ -211,8 +211,11 @@ type decoder struct {
 	cache          *DecodeCache
 	// stdinMu keeps two "-" arguments from reading stdin at once.
 	stdinMu sync.Mutex
-	// stdin is what was read from standard input, for a second read.
-	stdin []byte
+	// stdin is what was read from standard input, kept for a second read
+	// when some file is read in parts (keepStdin), since only then may
+	// FromFiles read everything again.
+	stdin     []byte
+	keepStdin bool
 	// whole are files to read whole, not in parts (rereadError).
 	whole map[string]bool
 }
@@ -255,6 +258,7 @@ func (d *decoder) readFiles(files []string, stdin io.Reader) error {
 		}
 		for i := range segs {
 			parts = append(parts, filePart{file: f, seg: &segs[i], first: i == 0})
+			d.keepStdin = true
 		}
 	}
 	window := goruntime.GOMAXPROCS(0) + 1
@@ -380,7 +384,9 @@ func (d *decoder) decodeFile(file string, stdin io.Reader) decodedFile {
 		}
 		d.stdinMu.Lock()
 		data, err = io.ReadAll(stdin)
-		d.stdin = append(d.stdin, data...)
+		if d.keepStdin && len(data) > 0 {
+			d.stdin = data
+		}
 		d.stdinMu.Unlock()
 	} else {
 		data, err = os.ReadFile(file)

@@ -233,3 +233,36 @@ func FuzzPartsMatchWhole(f *testing.F) {
 		}
 	})
 }
+
+// TestRereadKeepsStdin: when a late part of a List sends FromFiles to read
+// everything again (an alias to an anchor of an earlier item: YAML, but
+// not readable item by item), standard input, read in the first round, is
+// read again from what was kept.
+func TestRereadKeepsStdin(t *testing.T) {
+	list := "apiVersion: v1\nitems:\n" +
+		yamlItem(0, "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: b\n") +
+		yamlItem(0, "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n  labels: &l {team: x}\n") +
+		yamlItem(0, "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: c\n  labels: *l\n") +
+		"kind: List\n"
+	file := filepath.Join(t.TempDir(), "list.yaml")
+	if err := os.WriteFile(file, []byte(list), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if parts, whole, again := partsRead(t, file); parts < 3 || whole == 0 || !again {
+		t.Fatalf("%d parts, %d read whole, read again %v: the List no longer makes FromFiles read again", parts, whole, again)
+	}
+	saved := segmentSize
+	segmentSize = 1
+	defer func() { segmentSize = saved }()
+	snap, err := FromFiles(FileOptions{Paths: []string{"-", file}, Stdin: strings.NewReader("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: from-stdin\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, ns := range snap.Namespaces {
+		names = append(names, ns.Name+"/"+ns.Labels["team"])
+	}
+	if got := strings.Join(names, " "); got != "a/x b/ c/x from-stdin/" {
+		t.Errorf("namespaces %s, want a/x b/ c/x from-stdin/", got)
+	}
+}
